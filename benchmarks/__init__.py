@@ -1,0 +1,1 @@
+"""Benchmark suite: same workloads, several clients, one embedded server, ratios."""

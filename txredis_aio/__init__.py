@@ -1,0 +1,85 @@
+"""txredis_aio: a fast, correct asyncio Redis client with txredisapi's API."""
+
+from __future__ import annotations
+
+from ._resp import list_or_args
+from ._version import __version__
+from .client import Connecting, ConnectionHandler
+from .errors import (
+    AskError,
+    AuthenticationError,
+    BusyError,
+    BusyLoadingError,
+    ClusterDownError,
+    ConnectError,
+    ConnectionError,
+    ExecAbortError,
+    HandshakeError,
+    InvalidArgumentType,
+    InvalidData,
+    InvalidResponse,
+    MasterNotFoundError,
+    MovedError,
+    NoPermissionError,
+    NoScriptRunning,
+    ReadOnlyError,
+    RedisError,
+    ResponseError,
+    ScriptDoesNotExist,
+    TimeoutError,
+    TryAgainError,
+    WatchError,
+    WrongTypeError,
+)
+from .factories import (
+    Connection,
+    ConnectionPool,
+    UnixConnection,
+    UnixConnectionPool,
+    lazyConnection,
+    lazyConnectionPool,
+    lazyUnixConnection,
+    lazyUnixConnectionPool,
+)
+
+version = __version__
+
+__all__ = [
+    "AskError",
+    "AuthenticationError",
+    "BusyError",
+    "BusyLoadingError",
+    "ClusterDownError",
+    "ConnectError",
+    "Connecting",
+    "Connection",
+    "ConnectionError",
+    "ConnectionHandler",
+    "ConnectionPool",
+    "ExecAbortError",
+    "HandshakeError",
+    "InvalidArgumentType",
+    "InvalidData",
+    "InvalidResponse",
+    "MasterNotFoundError",
+    "MovedError",
+    "NoPermissionError",
+    "NoScriptRunning",
+    "ReadOnlyError",
+    "RedisError",
+    "ResponseError",
+    "ScriptDoesNotExist",
+    "TimeoutError",
+    "TryAgainError",
+    "UnixConnection",
+    "UnixConnectionPool",
+    "WatchError",
+    "WrongTypeError",
+    "__version__",
+    "lazyConnection",
+    "lazyConnectionPool",
+    "lazyUnixConnection",
+    "lazyUnixConnectionPool",
+    "list_or_args",
+    "version",
+]

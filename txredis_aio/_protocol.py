@@ -1,0 +1,190 @@
+"""The wire: one asyncio.Protocol per Redis connection.
+
+How this works
+--------------
+* ``execute(args)`` encodes the request (raising before anything is queued if an argument is
+  bad), appends the bytes to a write buffer and appends a *slot* ``(future, convert, deadline)``
+  to a FIFO, all in one synchronous step. The buffer is flushed once per loop iteration
+  (``call_soon``), so commands issued together share one ``write``.
+* Replies are matched to slots strictly in FIFO order. A slot whose future is already done
+  (its caller was cancelled or timed out) still consumes its reply, which is then dropped: the
+  stream can never shift.
+* Reply errors arrive as ``ResponseError`` values (hiredis ``replyError``); at top level they
+  become the future's exception, nested ones stay in place.
+* Connection lost: every pending slot fails with ``ConnectionError("Lost connection")``.
+  Malformed input: every pending slot fails with ``InvalidResponse`` and the transport is
+  aborted. A reply with no slot waiting is malformed input too.
+* ``replyTimeout``: each slot that is not exempt records a deadline; one watchdog timer per
+  connection checks the oldest. When it passes, all pending slots fail with ``TimeoutError``
+  and the transport is aborted (the owner reconnects).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Any, Callable, Optional
+
+import hiredis
+
+from ._resp import Decoder, Encoder, Raw, new_reader
+from .errors import ConnectionError, InvalidResponse, RedisError, ResponseError, TimeoutError
+
+__all__ = ["RedisProtocol"]
+
+Convert = Optional[Callable[[Any], Any]]
+
+
+class RedisProtocol(asyncio.Protocol):
+    """Bytes in, bytes out, a FIFO of reply slots. Knows nothing of pools or reconnects."""
+
+    def __init__(
+        self,
+        encode: Encoder,
+        decode: Decoder,
+        reply_timeout: Optional[float] = None,
+        on_close: Optional[Callable[[RedisProtocol], None]] = None,
+    ) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._encode = encode
+        self._decode = decode
+        self._reader = new_reader()
+        self._pending: deque[tuple[asyncio.Future[Any], Any, Optional[float]]] = deque()
+        self._wbuf: list[bytes] = []
+        self._flush_handle: Optional[asyncio.Handle] = None
+        self._watchdog: Optional[asyncio.TimerHandle] = None
+        self.on_close = on_close
+        self.reply_timeout = reply_timeout
+        self.transport: Optional[asyncio.Transport] = None
+        self.closed = False
+        self.leased = False
+        self._closed_waiter: asyncio.Future[None] = self._loop.create_future()
+
+    # -- asyncio.Protocol ------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Optional[Exception]) -> None:
+        self._mark_closed()
+        self._fail_all(ConnectionError("Lost connection"))
+        if not self._closed_waiter.done():
+            self._closed_waiter.set_result(None)
+
+    def _mark_closed(self) -> None:
+        """Become unusable now (before the transport reports the loss) and tell the owner."""
+        if not self.closed:
+            self.closed = True
+            if self.on_close is not None:
+                self.on_close(self)
+
+    def data_received(self, data: bytes) -> None:
+        reader = self._reader
+        reader.feed(data)
+        pending = self._pending
+        decode = self._decode
+        while True:
+            try:
+                reply = reader.gets()
+            except (InvalidResponse, hiredis.ProtocolError) as e:
+                self._abort(e if isinstance(e, InvalidResponse) else InvalidResponse(str(e)))
+                return
+            if reply is False:
+                break
+            if not pending:
+                self._abort(InvalidResponse(f"Unexpected reply with no command waiting: {reply!r}"))
+                return
+            fut, convert, _ = pending.popleft()
+            if fut.done():
+                continue
+            if isinstance(reply, ResponseError):
+                fut.set_exception(reply)
+                continue
+            try:
+                if convert is None:
+                    fut.set_result(decode(reply))
+                elif type(convert) is Raw:
+                    fut.set_result(convert.fn(reply))
+                else:
+                    fut.set_result(convert(decode(reply)))
+            except Exception as e:  # a converter failed: that caller gets the error
+                fut.set_exception(e)
+
+    # -- commands ----------------------------------------------------------------------------
+
+    def execute(self, args: tuple, convert: Convert | Raw = None, timeout: bool = True) -> Any:
+        """Send one command; return a Future of its converted reply."""
+        data = self._encode(args)
+        fut = self._loop.create_future()
+        if self.closed:
+            fut.set_exception(ConnectionError("Not connected"))
+            return fut
+        deadline = None
+        if timeout and self.reply_timeout is not None:
+            deadline = self._loop.time() + self.reply_timeout
+            if self._watchdog is None:
+                self._watchdog = self._loop.call_at(deadline, self._check_timeouts)
+        self._pending.append((fut, convert, deadline))
+        self._wbuf.append(data)
+        if self._flush_handle is None:
+            self._flush_handle = self._loop.call_soon(self._flush)
+        return fut
+
+    def _flush(self) -> None:
+        self._flush_handle = None
+        buf = self._wbuf
+        if not buf or self.transport is None or self.closed:
+            buf.clear()
+            return
+        data = buf[0] if len(buf) == 1 else b"".join(buf)
+        buf.clear()
+        self.transport.write(data)
+
+    @property
+    def pending(self) -> int:
+        """Commands written (or about to be) whose replies have not arrived."""
+        return len(self._pending)
+
+    def close(self) -> None:
+        """Close gracefully after writing what is buffered; pending commands fail as lost."""
+        if self.transport is not None and not self.closed:
+            self._flush()
+            self._mark_closed()
+            self.transport.close()
+
+    async def wait_closed(self) -> None:
+        await asyncio.shield(self._closed_waiter)
+
+    # -- failure paths ---------------------------------------------------------------------
+
+    def _fail_all(self, exc: RedisError) -> None:
+        pending = self._pending
+        while pending:
+            fut = pending.popleft()[0]
+            if not fut.done():
+                fut.set_exception(exc)
+        self._wbuf.clear()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+
+    def _abort(self, exc: RedisError) -> None:
+        """Fail everything pending with ``exc`` and drop the connection at once."""
+        self._mark_closed()
+        self._fail_all(exc)
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _check_timeouts(self) -> None:
+        self._watchdog = None
+        now = self._loop.time()
+        for _fut, _conv, deadline in self._pending:
+            if deadline is None:
+                continue
+            if deadline <= now:
+                self._abort(
+                    TimeoutError(f"Not received Redis response in {self.reply_timeout} seconds")
+                )
+                return
+            self._watchdog = self._loop.call_at(deadline, self._check_timeouts)
+            return

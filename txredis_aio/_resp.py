@@ -1,0 +1,180 @@
+"""RESP without I/O: request encoding, the reply reader, and txredisapi's reply conversion.
+
+Nothing here imports asyncio, so it is tested with bytes alone.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable, Iterable, Optional
+
+import hiredis
+
+from .errors import InvalidArgumentType, InvalidData, InvalidResponse, response_error
+
+__all__ = [
+    "Decoder",
+    "Encoder",
+    "Raw",
+    "list_or_args",
+    "make_decoder",
+    "make_encoder",
+    "new_reader",
+]
+
+Encoder = Callable[[tuple], bytes]
+Decoder = Callable[[Any], Any]
+
+_UTF8_NAMES = frozenset({"utf-8", "utf8", "UTF-8", "UTF8"})
+# First bytes that make txredisapi try number conversion: 0-9 + - .
+_NUM_FIRST = frozenset(b"0123456789+-.")
+
+
+class Raw:
+    """A reply converter that wants the reply before charset/number conversion (e.g. DUMP)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[Any], Any]) -> None:
+        self.fn = fn
+
+
+def new_reader() -> hiredis.Reader:
+    """A hiredis reader whose error replies are ResponseError values, never raised."""
+    return hiredis.Reader(protocolError=InvalidResponse, replyError=response_error)
+
+
+def _normalise(args: tuple, charset: Optional[str]) -> tuple:
+    """Slow path: coerce what hiredis rejects, or raise a typed error naming the argument."""
+    out = []
+    for i, a in enumerate(args):
+        t = type(a)
+        if t is bytes or t is int or t is float:
+            out.append(a)
+        elif isinstance(a, str):
+            try:
+                out.append(str(a).encode(charset or "utf-8"))
+            except UnicodeEncodeError as e:
+                raise InvalidData(f"Error encoding unicode value {a!r}: {e}") from None
+        elif isinstance(a, bool):
+            raise InvalidArgumentType(_bad_arg(args, i, a))
+        elif isinstance(a, int):
+            out.append(int(a))
+        elif isinstance(a, float):
+            out.append(float(a))
+        elif isinstance(a, (bytes, bytearray, memoryview)):
+            out.append(bytes(a))
+        else:
+            raise InvalidArgumentType(_bad_arg(args, i, a))
+    return tuple(out)
+
+
+def _bad_arg(args: tuple, i: int, a: object) -> str:
+    cmd = args[0].decode() if isinstance(args[0], bytes) else str(args[0])
+    what = "command name" if i == 0 else f"argument {i}"
+    return (
+        f"{cmd}: {what} is of type {type(a).__name__}; "
+        "expected str, bytes, int or float (convert it first)"
+    )
+
+
+def make_encoder(charset: Optional[str]) -> Encoder:
+    """Return ``encode(args) -> bytes`` for one connection's charset.
+
+    Strings go out in ``charset`` (UTF-8 when None, as txredisapi did); ints as digits, floats as
+    ``repr`` (exact); bytes as is. bool, None and other objects raise ``InvalidArgumentType``
+    before anything is written.
+    """
+    pack = hiredis.pack_command
+    if charset is None or charset in _UTF8_NAMES:
+
+        def encode(args: tuple) -> bytes:
+            try:
+                return pack(args)
+            except (TypeError, UnicodeEncodeError):
+                return pack(_normalise(args, None))
+
+        return encode
+
+    def encode_charset(args: tuple) -> bytes:
+        return pack(_normalise(args, charset))
+
+    return encode_charset
+
+
+def make_decoder(charset: Optional[str], convert_numbers: bool) -> Decoder:
+    """Return txredisapi's reply conversion for one connection's settings.
+
+    Every bulk/status string (nested ones included) is first tried as a number when
+    ``convert_numbers`` (first char in ``0-9+-.``: ``float`` if it holds a dot, else ``int``),
+    then decoded with ``charset``; bytes that do not decode stay bytes.
+    """
+    num_first = _NUM_FIRST
+
+    def to_number(r: bytes) -> Any:
+        try:
+            s = r.decode()
+            return float(s) if "." in s else int(s)
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    if charset is not None:
+
+        def decode(r: Any) -> Any:
+            t = type(r)
+            if t is bytes:
+                if convert_numbers and r and r[0] in num_first:
+                    n = to_number(r)
+                    if n is not None:
+                        return n
+                try:
+                    return r.decode(charset)
+                except UnicodeDecodeError:
+                    return r
+            if t is list:
+                return [decode(x) for x in r]
+            return r
+
+    else:
+
+        def decode(r: Any) -> Any:
+            t = type(r)
+            if t is bytes:
+                if convert_numbers and r and r[0] in num_first:
+                    n = to_number(r)
+                    if n is not None:
+                        return n
+                return r
+            if t is list:
+                return [decode(x) for x in r]
+            return r
+
+    return decode
+
+
+def list_or_args(command: str, keys: Any, args: Iterable[Any]) -> list:
+    """txredisapi's key-list rule: str/bytes is one key, an iterable many; extras deprecated."""
+    if isinstance(keys, (str, bytes)):
+        keys = [keys]
+    else:
+        try:
+            keys = list(keys)
+        except TypeError:
+            warnings.warn(
+                DeprecationWarning(
+                    f"Passing a non-iterable to redis.{command} is deprecated. "
+                    "Pass an iterable to ``keys`` instead"
+                ),
+                stacklevel=3,
+            )
+            keys = [keys]
+    if args:
+        warnings.warn(
+            DeprecationWarning(
+                f"Passing *args to redis.{command} is deprecated. "
+                "Pass an iterable to ``keys`` instead"
+            ),
+            stacklevel=3,
+        )
+        keys.extend(args)
+    return keys

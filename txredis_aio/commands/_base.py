@@ -1,0 +1,31 @@
+"""The one seam every command method calls, and helpers shared by the command mixins."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Union
+
+from .._resp import Raw, list_or_args
+
+__all__ = ["CommandsBase", "Convert", "Raw", "list_or_args"]
+
+Convert = Optional[Union[Callable[[Any], Any], Raw]]
+
+
+class CommandsBase:
+    """Base of the command mixins: they only know ``_execute``."""
+
+    def _execute(self, *args: Any, convert: Convert = None) -> Any:
+        """Send one command; return an awaitable Future of its (converted) reply.
+
+        ``convert`` runs on the reply after charset/number conversion (a ``Raw`` one gets
+        the reply before it). Each handler (connection, pool, transaction, pipeline,
+        sharded, sentinel) implements this.
+        """
+        raise NotImplementedError
+
+    def execute_command(
+        self, *args: Any, post_proc: Optional[Callable[[Any], Any]] = None,
+        apply_timeout: bool = True,
+    ) -> Any:
+        """Send any command as given; ``post_proc`` converts the reply (txredisapi's name)."""
+        return self._execute(*args, convert=post_proc)

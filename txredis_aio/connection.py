@@ -1,0 +1,267 @@
+"""One pool member: connects, runs the handshake, reconnects with backoff.
+
+How this works
+--------------
+A ``ConnectionSlot`` owns at most one live ``RedisProtocol`` and one supervisor Task that loops:
+connect (bounded by ``connect_timeout``) → handshake (AUTH, SELECT, CLIENT SETNAME, pipelined)
+→ report ready to the pool → wait until the connection is lost → back off → again.
+
+States, visible as ``slot.state``: ``connecting`` (an attempt is in flight: commands may wait
+for it), ``ready``, ``down`` (waiting out the backoff: commands fail at once with "Not
+connected"), ``closed`` (``close()`` was called, or reconnecting is off, or the handshake was
+refused: a wrong password is not retried).
+
+The first reconnect after a working connection drops is immediate; after ``n`` failed attempts
+in a row the wait is ``min(initialDelay * factor**(n-1), maxDelay)``, jittered, as txredisapi.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import ssl
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+from ._compat import timeout as _timeout
+from ._protocol import RedisProtocol
+from ._resp import make_decoder, make_encoder
+from .errors import ConnectError, ConnectionError, HandshakeError, RedisError, ResponseError
+
+if TYPE_CHECKING:
+    from .pool import Pool
+
+__all__ = ["ConnectionConfig", "ConnectionSlot", "retry_delay"]
+
+SSLOption = Union[bool, ssl.SSLContext, Any]
+
+# How long a command waits for an in-flight connect attempt when connectTimeout is None.
+DEFAULT_WAIT_FOR_CONNECT = 5.0
+
+
+@dataclass
+class ConnectionConfig:
+    """Everything needed to open and set up one connection."""
+
+    host: Optional[str] = "localhost"
+    port: int = 6379
+    path: Optional[str] = None
+    dbid: Optional[int] = None
+    reconnect: bool = True
+    charset: Optional[str] = "utf-8"
+    password: Optional[str] = field(default=None, repr=False)
+    username: Optional[str] = None
+    tls: SSLOption = False
+    connect_timeout: Optional[float] = None
+    reply_timeout: Optional[float] = None
+    convert_numbers: bool = True
+    client_name: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        if self.dbid is not None and (not isinstance(self.dbid, int) or isinstance(self.dbid, bool)):
+            raise ValueError(f"Redis dbid must be an integer, not {self.dbid!r}")
+        self.encode = make_encoder(self.charset)
+        self.decode = make_decoder(self.charset, self.convert_numbers)
+
+    @property
+    def address(self) -> str:
+        """``host:port`` or the socket path: the node's identity (txredisapi's ``uuid``)."""
+        return self.path if self.path is not None else f"{self.host}:{self.port}"
+
+    def ssl_context(self) -> Optional[ssl.SSLContext]:
+        """The SSLContext to use, or None for plain TCP."""
+        opt = self.tls
+        if not opt:
+            return None
+        if opt is True:
+            return ssl.create_default_context()
+        if isinstance(opt, ssl.SSLContext):
+            return opt
+        # Twisted context factories and other providers of getContext() are the shim's business.
+        raise TypeError(
+            "ssl_context_factory must be True, False or an ssl.SSLContext, "
+            f"not {type(opt).__name__}"
+        )
+
+
+def retry_delay(failures: int, initial: float, factor: float, maximum: float, jitter: float) -> float:
+    """Backoff before the next attempt after ``failures`` failed attempts in a row."""
+    if failures <= 0:
+        return 0.0
+    delay = min(initial * factor ** min(100, failures - 1), maximum)
+    return max(0.0, random.normalvariate(delay, delay * jitter))
+
+
+class ConnectionSlot:
+    """A pool member that keeps one connection alive (see module docstring)."""
+
+    def __init__(self, pool: Pool, config: ConnectionConfig) -> None:
+        self._pool = pool
+        self._config = config
+        self.protocol: Optional[RedisProtocol] = None
+        self.state = "down"
+        self.last_error: Optional[BaseException] = None
+        self._attempt: Optional[asyncio.Future[RedisProtocol]] = None
+        self._wake: Optional[asyncio.Future[None]] = None
+        self._task: Optional[asyncio.Task[None]] = None
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.state = "connecting"
+        self._task = loop.create_task(self._run())
+
+    @property
+    def attempt(self) -> Optional[asyncio.Future[RedisProtocol]]:
+        """The in-flight connect attempt, if any: resolves with the ready protocol."""
+        return self._attempt
+
+    async def _run(self) -> None:
+        failures = 0
+        pool = self._pool
+        while self.state != "closed":
+            self.state = "connecting"
+            loop = asyncio.get_running_loop()
+            self._attempt = loop.create_future()
+            try:
+                proto = await self._connect()
+            except asyncio.CancelledError:
+                self._finish_attempt(ConnectionError("Not connected"))
+                raise
+            except HandshakeError as e:
+                self._finish_attempt(e)
+                self.state = "closed"
+                pool._slot_failed(self, e, final=True)
+                return
+            except Exception as e:
+                err = e if isinstance(e, ConnectError) else ConnectError(
+                    f"Redis error: could not connect: {e or type(e).__name__}"
+                )
+                self._finish_attempt(err)
+                failures += 1
+                if not self._config.reconnect:
+                    self.state = "closed"
+                    pool._slot_failed(self, err, final=True)
+                    return
+                self.state = "down"
+                pool._slot_failed(self, err, final=False)
+                await self._sleep(
+                    retry_delay(failures, pool.initialDelay, pool.factor, pool.maxDelay, pool.jitter)
+                )
+                continue
+            failures = 0
+            self.protocol = proto
+            self.state = "ready"
+            proto.on_close = self._lost
+            self._finish_attempt(proto)
+            pool._slot_ready(self, proto)
+            if proto.closed:  # closed during the ready callbacks
+                self._lost(proto)
+            await proto.wait_closed()
+
+    def _lost(self, proto: RedisProtocol) -> None:
+        """The live connection closed: leave the pool now; reconnect at once unless stopped."""
+        if self.protocol is not proto:
+            return
+        self.protocol = None
+        if self.state != "closed":
+            self.state = "connecting" if self._config.reconnect else "closed"
+        self._pool._slot_lost(self, proto)
+
+    def _finish_attempt(self, result: Any) -> None:
+        att, self._attempt = self._attempt, None
+        if att is None or att.done():
+            return
+        if isinstance(result, BaseException):
+            att.set_exception(result)
+            att.exception()  # mark retrieved: nobody may be waiting for it
+        else:
+            att.set_result(result)
+
+    async def _sleep(self, delay: float) -> None:
+        if delay <= 0:
+            return
+        self._wake = asyncio.get_running_loop().create_future()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._wake), delay)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            self._wake = None
+
+    async def _connect(self) -> RedisProtocol:
+        cfg = self._config
+        loop = asyncio.get_running_loop()
+
+        def factory() -> RedisProtocol:
+            return RedisProtocol(cfg.encode, cfg.decode, cfg.reply_timeout)
+
+        try:
+            async with _timeout(cfg.connect_timeout):
+                if cfg.path is not None:
+                    _, proto = await loop.create_unix_connection(factory, cfg.path)
+                else:
+                    sslctx = cfg.ssl_context()
+                    _, proto = await loop.create_connection(
+                        factory,
+                        cfg.host or "localhost",
+                        cfg.port,
+                        ssl=sslctx,
+                        server_hostname=cfg.host if sslctx is not None else None,
+                    )
+        except (asyncio.TimeoutError, TimeoutError):
+            raise ConnectError(
+                f"Redis error: could not connect: timed out after {cfg.connect_timeout} s"
+            ) from None
+        except (OSError, ssl.SSLError) as e:
+            raise ConnectError(f"Redis error: could not connect: {e}") from e
+        sock = proto.transport.get_extra_info("socket") if proto.transport else None
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            async with _timeout(cfg.connect_timeout or DEFAULT_WAIT_FOR_CONNECT * 2):
+                await self._handshake(proto)
+        except BaseException:
+            proto.close()
+            raise
+        return proto
+
+    async def _handshake(self, proto: RedisProtocol) -> None:
+        cfg = self._config
+        steps: list[tuple[str, asyncio.Future[Any]]] = []
+        if cfg.password is not None:
+            auth = ("AUTH", cfg.username, cfg.password) if cfg.username else ("AUTH", cfg.password)
+            steps.append(("auth", proto.execute(auth, None, False)))
+        if cfg.dbid is not None:
+            steps.append((f"set dbid={cfg.dbid}", proto.execute(("SELECT", cfg.dbid), None, False)))
+        if cfg.client_name is not None:
+            steps.append(
+                ("set client name", proto.execute(("CLIENT", "SETNAME", cfg.client_name), None, False))
+            )
+        for what, fut in steps:
+            try:
+                await fut
+            except ResponseError as e:
+                raise HandshakeError(f"Redis error: could not {what}: {e}") from e
+            except RedisError as e:
+                raise ConnectError(f"Redis error: could not {what}: {e}") from e
+
+    def wake(self) -> None:
+        """Cut a backoff wait short (used when the application needs a connection now)."""
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
+
+    async def close(self) -> None:
+        """Stop reconnecting and close the live connection, if any."""
+        self.state = "closed"
+        task = self._task
+        proto = self.protocol
+        if proto is not None:
+            proto.close()
+        if task is not None and not task.done():
+            task.cancel()
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+        if proto is not None:
+            await proto.wait_closed()
