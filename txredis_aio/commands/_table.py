@@ -1,27 +1,107 @@
-"""Facts about commands that routing needs (blocking, keys). Pure data, no asyncio."""
+"""Facts about commands, read from the generated table: blocking, read-only, key positions.
+
+Sharding, exclusive leasing and cluster routing ask here instead of keeping hand lists. Pure,
+no asyncio. The data (``_table_data.py``) is generated from a server's COMMAND INFO by
+``scripts/gen_command_table.py``.
+"""
 
 from __future__ import annotations
 
-__all__ = ["BLOCKING", "is_blocking"]
+from typing import Any, NamedTuple, Optional
 
-# Commands that may block the connection server-side until data arrives or a timeout passes.
-BLOCKING = frozenset(
-    {
-        "BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP",
-        "WAIT", "WAITAOF",
-    }
-)
-_BLOCK_OPTION = frozenset({"XREAD", "XREADGROUP"})
+from ._table_data import COMMANDS
+
+__all__ = ["CommandInfo", "command_info", "is_blocking", "is_readonly", "key_indexes", "keys_of"]
+
+
+class CommandInfo(NamedTuple):
+    name: str
+    arity: int
+    flags: frozenset[str]
+    categories: frozenset[str]
+    key_specs: tuple[Any, ...]
+
+
+_INFO: dict[str, CommandInfo] = {
+    name: CommandInfo(name, arity, frozenset(flags), frozenset(acl), specs)
+    for name, (arity, flags, acl, specs) in COMMANDS.items()
+}
+_CONTAINERS = frozenset(name.split("|", 1)[0] for name in _INFO if "|" in name)
+
+
+def _text(x: Any) -> str:
+    return x.decode("utf-8", "replace") if isinstance(x, (bytes, bytearray)) else str(x)
+
+
+def command_info(args: tuple) -> Optional[CommandInfo]:
+    """The table entry for a request (``("CONFIG", "GET", ...)`` finds ``config|get``)."""
+    name = _text(args[0]).lower()
+    if name in _CONTAINERS and len(args) > 1:
+        sub = _INFO.get(f"{name}|{_text(args[1]).lower()}")
+        if sub is not None:
+            return sub
+    return _INFO.get(name)
 
 
 def is_blocking(args: tuple) -> bool:
-    """True when this request may block its connection (XREAD* only with BLOCK)."""
-    name = args[0]
-    if isinstance(name, bytes):
-        name = name.decode()
-    name = name.upper()
-    if name in BLOCKING:
-        return True
-    if name in _BLOCK_OPTION:
-        return any(isinstance(a, (str, bytes)) and a.upper() in ("BLOCK", b"BLOCK") for a in args)
-    return False
+    """True when this request may block its connection (XREAD/XREADGROUP only with BLOCK)."""
+    info = command_info(args)
+    if info is None or "blocking" not in info.flags:
+        return False
+    if info.name in ("xread", "xreadgroup"):
+        return any(_text(a).upper() == "BLOCK" for a in args[1:] if isinstance(a, (str, bytes)))
+    return True
+
+
+def is_readonly(args: tuple) -> bool:
+    """True for commands flagged ``readonly`` (safe to send to a replica)."""
+    info = command_info(args)
+    return info is not None and "readonly" in info.flags
+
+
+def key_indexes(args: tuple) -> list[int]:
+    """Positions in ``args`` that hold key names, from the command's key specs.
+
+    Raises ``ValueError`` when the request is too short for its key specs.
+    """
+    info = command_info(args)
+    if info is None:
+        return []
+    n = len(args)
+    out: list[int] = []
+    for _flags, begin, find in info.key_specs:
+        if begin[0] == "index":
+            start = begin[1]
+        elif begin[0] == "keyword":
+            keyword, startfrom = begin[1], begin[2]
+            rng = range(startfrom, n) if startfrom >= 0 else range(n + startfrom, 0, -1)
+            start = -1
+            for i in rng:
+                if _text(args[i]).upper() == keyword:
+                    start = i + 1
+                    break
+            if start < 0:
+                continue
+        else:
+            continue
+        if start >= n:
+            continue
+        if find[0] == "range":
+            lastkey, step, limit = find[1], find[2], find[3]
+            if lastkey >= 0:
+                last = start + lastkey
+            elif limit > 1:
+                last = start + (n - start) // limit - 1
+            else:
+                last = n + lastkey
+            out.extend(range(start, min(last, n - 1) + 1, step))
+        elif find[0] == "keynum":
+            numkeys = int(_text(args[start + find[1]]))
+            first = start + find[2]
+            out.extend(range(first, min(first + numkeys * find[3], n), find[3]))
+    return out
+
+
+def keys_of(args: tuple) -> list[Any]:
+    """The key arguments of a request (see ``key_indexes``)."""
+    return [args[i] for i in key_indexes(args)]

@@ -1,0 +1,11 @@
+"""Hash commands."""
+
+from __future__ import annotations
+
+from ._base import CommandsBase
+
+__all__ = ["HashCommands"]
+
+
+class HashCommands(CommandsBase):
+    """Hash commands."""
