@@ -57,6 +57,8 @@ class ConnectionConfig:
     reply_timeout: Optional[float] = None
     convert_numbers: bool = True
     client_name: Optional[str] = None
+    # The asyncio.Protocol class each connection uses (pub/sub and monitor use subclasses).
+    protocol_class: type[RedisProtocol] = field(default=RedisProtocol, repr=False)
 
     def __post_init__(self) -> None:
         if self.dbid is not None and (not isinstance(self.dbid, int) or isinstance(self.dbid, bool)):
@@ -193,7 +195,7 @@ class ConnectionSlot:
         loop = asyncio.get_running_loop()
 
         def factory() -> RedisProtocol:
-            return RedisProtocol(cfg.encode, cfg.decode, cfg.reply_timeout)
+            return cfg.protocol_class(cfg.encode, cfg.decode, cfg.reply_timeout)
 
         try:
             async with _timeout(cfg.connect_timeout):
