@@ -38,6 +38,9 @@ Convert = Optional[Callable[[Any], Any]]
 class RedisProtocol(asyncio.Protocol):
     """Bytes in, bytes out, a FIFO of reply slots. Knows nothing of pools or reconnects."""
 
+    #: Largest unfinished reply kept in memory (Redis' own proto-max-bulk-len is 512 MiB).
+    max_reply_bytes = 1 << 30
+
     def __init__(
         self,
         encode: Encoder,
@@ -49,6 +52,7 @@ class RedisProtocol(asyncio.Protocol):
         self._encode = encode
         self._decode = decode
         self._reader = new_reader()
+        self._partial = 0
         self._pending: deque[tuple[asyncio.Future[Any], Any, Optional[float]]] = deque()
         self._wbuf: list[bytes] = []
         self._flush_handle: Optional[asyncio.Handle] = None
@@ -83,6 +87,7 @@ class RedisProtocol(asyncio.Protocol):
         reader.feed(data)
         pending = self._pending
         decode = self._decode
+        completed = False
         while True:
             try:
                 reply = reader.gets()
@@ -91,6 +96,7 @@ class RedisProtocol(asyncio.Protocol):
                 return
             if reply is False:
                 break
+            completed = True
             if not pending:
                 self._abort(InvalidResponse(f"Unexpected reply with no command waiting: {reply!r}"))
                 return
@@ -109,6 +115,12 @@ class RedisProtocol(asyncio.Protocol):
                     fut.set_result(convert(decode(reply)))
             except Exception as e:  # a converter failed: that caller gets the error
                 fut.set_exception(e)
+        # Bound what one unfinished reply may hold (a hostile "$10000000000" or endless array).
+        self._partial = reader.len() if completed else self._partial + len(data)
+        if self._partial > self.max_reply_bytes:
+            self._abort(
+                InvalidResponse(f"Reply larger than max_reply_bytes={self.max_reply_bytes}; closing")
+            )
 
     # -- commands ----------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ in a row the wait is ``min(initialDelay * factor**(n-1), maxDelay)``, jittered, 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import socket
 import ssl
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from .pool import Pool
 
 __all__ = ["ConnectionConfig", "ConnectionSlot", "retry_delay"]
+
+logger = logging.getLogger("txredis_aio")
 
 SSLOption = Union[bool, ssl.SSLContext, Any]
 
@@ -130,6 +133,7 @@ class ConnectionSlot:
                 self._finish_attempt(ConnectionError("Not connected"))
                 raise
             except HandshakeError as e:
+                logger.error("txredis_aio: %s: %s (not retrying)", self._config.address, e)
                 self._finish_attempt(e)
                 self.state = "closed"
                 pool._slot_failed(self, e, final=True)
@@ -146,9 +150,9 @@ class ConnectionSlot:
                     return
                 self.state = "down"
                 pool._slot_failed(self, err, final=False)
-                await self._sleep(
-                    retry_delay(failures, pool.initialDelay, pool.factor, pool.maxDelay, pool.jitter)
-                )
+                delay = retry_delay(failures, pool.initialDelay, pool.factor, pool.maxDelay, pool.jitter)
+                logger.warning("txredis_aio: %s: %s; retrying in %.1f s", self._config.address, err, delay)
+                await self._sleep(delay)
                 continue
             failures = 0
             self.protocol = proto
@@ -166,6 +170,7 @@ class ConnectionSlot:
             return
         self.protocol = None
         if self.state != "closed":
+            logger.info("txredis_aio: %s: connection lost", self._config.address)
             self.state = "connecting" if self._config.reconnect else "closed"
         self._pool._slot_lost(self, proto)
 
