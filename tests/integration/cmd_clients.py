@@ -1,0 +1,44 @@
+"""Extra clients for the command tests: txredisapi's reply-shaping options switched off.
+
+Import the fixtures into a test module (``from tests.integration.cmd_clients import raw_client``
+gives the fixture ``raw``).
+Tests give their keys unique names, so these clients share the ``rc`` fixture's server/database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, AsyncIterator
+
+import pytest
+
+import txredis_aio as redis
+from txredis_aio.testing import RedisServer
+
+
+@pytest.fixture(name="raw")
+async def raw_client(redis_server: RedisServer) -> AsyncIterator[Any]:
+    """A connection with ``charset=None``: bytes replies (numbers still converted)."""
+    async with redis.Connection(redis_server.host, redis_server.port, charset=None) as c:
+        yield c
+
+
+@pytest.fixture(name="noconv")
+async def noconv_client(redis_server: RedisServer) -> AsyncIterator[Any]:
+    """A connection with ``convertNumbers=False``: str replies, no number conversion."""
+    async with redis.Connection(redis_server.host, redis_server.port, convertNumbers=False) as c:
+        yield c
+
+
+@pytest.fixture(name="rawstr")
+async def rawstr_client(redis_server: RedisServer) -> AsyncIterator[Any]:
+    """``charset=None`` and ``convertNumbers=False``: every bulk reply as bytes."""
+    async with redis.Connection(
+        redis_server.host, redis_server.port, charset=None, convertNumbers=False
+    ) as c:
+        yield c
+
+
+def k(name: str) -> str:
+    """A key name unique to this call, so tests never see each other's data."""
+    return f"{name}:{uuid.uuid4().hex[:10]}"
