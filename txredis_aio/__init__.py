@@ -5,6 +5,8 @@ from __future__ import annotations
 from ._resp import list_or_args
 from ._version import __version__
 from .client import Connecting, ConnectionHandler
+from .commands.bitmaps import BitFieldOperations
+from .commands.scripting import Script
 from .errors import (
     AskError,
     AuthenticationError,
@@ -47,6 +49,7 @@ version = __version__
 __all__ = [
     "AskError",
     "AuthenticationError",
+    "BitFieldOperations",
     "BusyError",
     "BusyLoadingError",
     "ClusterDownError",
@@ -68,6 +71,7 @@ __all__ = [
     "ReadOnlyError",
     "RedisError",
     "ResponseError",
+    "Script",
     "ScriptDoesNotExist",
     "TimeoutError",
     "TryAgainError",

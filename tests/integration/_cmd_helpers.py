@@ -1,0 +1,51 @@
+"""Helpers shared by the command-group test modules (test_cmd_*.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, AsyncIterator, Callable, Iterator
+
+import pytest
+
+import txredis_aio as redis
+from txredis_aio.testing import RedisServer
+
+# (convertNumbers, charset) combinations a reply shape may depend on.
+VARIANTS = [(True, "utf-8"), (False, "utf-8"), (True, None), (False, None)]
+VARIANT_IDS = ["numbers-utf8", "raw-utf8", "numbers-bytes", "raw-bytes"]
+
+
+def connect(server: RedisServer, convert_numbers: bool = True, charset: Any = "utf-8") -> Any:
+    """A single connection to ``server`` with the given conversion settings (awaitable/async CM)."""
+    return redis.Connection(server.host, server.port, convertNumbers=convert_numbers, charset=charset)
+
+
+def s(value: str, charset: Any) -> Any:
+    """What a text reply looks like under ``charset`` (None: bytes)."""
+    return value if charset is not None else value.encode()
+
+
+async def wait_for(cond: Callable[[], Any], timeout: float = 10.0) -> None:
+    """Poll ``cond()`` until true (never a fixed sleep standing in for a condition)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not cond():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture(scope="module")
+def own_server() -> Iterator[RedisServer]:
+    """A server private to one test module, for commands with server-wide effects."""
+    with RedisServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+async def r(own_server: RedisServer) -> AsyncIterator[Any]:
+    """A pool of 2 on the module's private server, every database flushed first."""
+    client = await redis.ConnectionPool(own_server.host, own_server.port, poolsize=2)
+    await client.execute_command("FLUSHALL")
+    yield client
+    await client.disconnect()
