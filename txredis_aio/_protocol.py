@@ -142,6 +142,29 @@ class RedisProtocol(asyncio.Protocol):
             self._flush_handle = self._loop.call_soon(self._flush)
         return fut
 
+    def execute_encoded(self, data: bytes, slots: list[tuple[asyncio.Future[Any], Any, bool]]) -> None:
+        """Queue already-encoded requests with their ``(future, convert, timed)`` slots, in order.
+
+        Explicit pipelines use this: ``data`` holds every request, written with what else is
+        buffered in one ``write``.
+        """
+        if self.closed:
+            err = ConnectionError("Not connected")
+            for fut, _, _ in slots:
+                if not fut.done():
+                    fut.set_exception(err)
+            return
+        if self.reply_timeout is None:
+            self._pending.extend([(f, c, None) for f, c, _ in slots])
+        else:
+            deadline = self._loop.time() + self.reply_timeout
+            self._pending.extend([(f, c, deadline if t else None) for f, c, t in slots])
+            if self._watchdog is None:
+                self._watchdog = self._loop.call_at(deadline, self._check_timeouts)
+        self._wbuf.append(data)
+        if self._flush_handle is None:
+            self._flush_handle = self._loop.call_soon(self._flush)
+
     def _flush(self) -> None:
         self._flush_handle = None
         buf = self._wbuf

@@ -7,23 +7,67 @@ from typing import Any, Generator, Optional
 
 from .commands import Commands
 from .commands._base import Convert
-from .pool import Pool
+from .errors import RedisError
+from .pipeline import Pipeline
+from .pool import BLOCKING_NAMES, Pool, is_blocking_request
+from .transaction import Transaction, begin_transaction
 
 __all__ = ["ConnectionHandler", "Connecting"]
 
 
 class ConnectionHandler(Commands):
-    """Commands over one ``Pool``: shared connections, least-loaded first."""
+    """Commands over one ``Pool``: shared connections, least-loaded first.
+
+    Blocking commands (BLPOP, XREAD BLOCK, WAIT, ...) lease a connection of their own;
+    ``multi``/``watch`` and ``pipeline`` lease one for a ``Transaction`` / ``Pipeline``.
+    """
 
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
         self._connected = Connecting(self)
 
     def _execute(self, *args: Any, convert: Convert = None) -> Any:
+        try:
+            maybe_blocking = args[0] in BLOCKING_NAMES
+        except (TypeError, IndexError):
+            maybe_blocking = False
+        if maybe_blocking and is_blocking_request(args):
+            return self._pool.execute_blocking(args, convert)
         proto = self._pool.pick()
         if proto is not None:
             return proto.execute(args, convert)
         return self._pool.execute_later(args, convert)
+
+    # -- transactions and pipelines --------------------------------------------------------------
+
+    async def multi(self, keys: Any = None) -> Transaction:
+        """Lease a connection and start MULTI (after WATCHing ``keys`` if given)."""
+        return await begin_transaction(self._pool, self._execute, keys, multi=True)
+
+    async def watch(self, keys: Any) -> Transaction:
+        """Lease a connection and WATCH ``keys``; commands on the result run at once until multi()."""
+        return await begin_transaction(self._pool, self._execute, keys, multi=False)
+
+    def unwatch(self) -> Any:
+        """UNWATCH on a pool connection (a no-op there; use ``t.unwatch()`` on a transaction)."""
+        return self._execute("UNWATCH")
+
+    async def commit(self) -> Any:
+        """Always fails: commit the transaction object that ``multi()`` returned instead."""
+        raise RedisError("Not in transaction")
+
+    async def discard(self) -> Any:
+        """Always fails: discard on the transaction object that ``multi()`` returned instead."""
+        raise RedisError("Not in transaction")
+
+    async def pipeline(self) -> Pipeline:
+        """Lease a connection for an explicit pipeline; send it with ``execute_pipeline()``."""
+        proto = await self._pool.lease()
+        return Pipeline(self._pool, proto, self._execute)
+
+    async def execute_pipeline(self, raise_on_error: bool = True) -> Any:
+        """Always fails: call it on the object that ``pipeline()`` returned."""
+        raise RedisError("Not currently pipelining commands, please use pipeline() first")
 
     async def disconnect(self) -> None:
         """Close every connection and stop reconnecting; later commands fail "Not connected"."""

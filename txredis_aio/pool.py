@@ -5,12 +5,18 @@ How this works
 * ``poolsize`` ``ConnectionSlot``s each keep one connection alive. Ready protocols that are not
   leased sit in ``_shared``; an ordinary command goes to the one with the fewest pending
   replies (``pick``), so concurrent commands pipeline on few sockets.
-* ``lease()`` takes a ready protocol out of ``_shared`` for one user (blocking commands,
-  MULTI/EXEC/WATCH, explicit pipelines); ``release()`` puts it back, or drops it if it closed.
-  Leases wait, FIFO, when every connection is leased.
-* When nothing is shared: a command waits for an in-flight connect attempt (bounded by
-  ``connectTimeout``, or a few seconds when None); with no attempt in flight it fails at once
-  with ``ConnectionError("Not connected")``.
+* ``lease()`` takes a ready protocol out of ``_shared`` for one user (MULTI/EXEC/WATCH, explicit
+  pipelines, pub/sub); ``release()`` puts it back, or forgets it if it closed. Blocking commands
+  (``execute_blocking``) lease one for a single command and give it back when its reply has
+  arrived, even if their caller was cancelled: nothing may queue behind a blocked command.
+* Waiting. Lease users wait FIFO in ``_lease_waiters`` and are handed a connection directly.
+  Ordinary commands that find nothing shared wait in ``_shared_waiters``:
+  - while some connection is leased, until a connection is shared again (a lease ends or a
+    connection comes up), however long that takes;
+  - otherwise only while a connect attempt is in flight, bounded by ``connectTimeout`` (a few
+    seconds when None); with no attempt in flight they fail at once "Not connected".
+  When a connection comes back and ordinary commands are waiting, they are served first (they
+  run on it shared); the next lease waiter gets it one loop step later, queued behind them.
 """
 
 from __future__ import annotations
@@ -22,10 +28,38 @@ from typing import Any, Callable, Optional
 
 from ._compat import timeout as _timeout
 from ._protocol import RedisProtocol
+from .commands._table import is_blocking
+from .commands._table_data import COMMANDS
 from .connection import DEFAULT_WAIT_FOR_CONNECT, ConnectionConfig, ConnectionSlot
 from .errors import ConnectionError
 
-__all__ = ["Pool"]
+__all__ = ["BLOCKING_NAMES", "Pool", "is_blocking_request"]
+
+# WAIT blocks its connection too, though COMMAND INFO does not flag it "blocking".
+_EXTRA_BLOCKING = ("wait", "waitaof")
+_blocking = [n for n, (_a, flags, _c, _s) in COMMANDS.items() if "blocking" in flags and "|" not in n]
+#: Every spelling of a possibly-blocking command name a caller is likely to use (str and bytes):
+#: one set lookup keeps the check off the ordinary commands' path.
+BLOCKING_NAMES = frozenset(
+    form
+    for n in (*_blocking, *_EXTRA_BLOCKING)
+    for s in (n, n.upper(), n.capitalize())
+    for form in (s, s.encode())
+)
+
+
+def is_blocking_request(args: tuple) -> bool:
+    """Whether a request may block its connection (BLPOP, XREAD ... BLOCK, WAIT, ...)."""
+    try:
+        if args[0] not in BLOCKING_NAMES:
+            return False
+    except (TypeError, IndexError):  # unhashable or missing name: the encoder will complain
+        return False
+    return is_blocking(args) or _name(args[0]) in _EXTRA_BLOCKING
+
+
+def _name(x: Any) -> str:
+    return (x.decode("utf-8", "replace") if isinstance(x, bytes) else str(x)).lower()
 
 
 def _loop() -> asyncio.AbstractEventLoop:
@@ -34,6 +68,12 @@ def _loop() -> asyncio.AbstractEventLoop:
     except RuntimeError:
         # Created before the loop runs (e.g. a Twisted app building clients before reactor.run()).
         return asyncio.get_event_loop_policy().get_event_loop()
+
+
+def _failed(loop: asyncio.AbstractEventLoop, exc: BaseException) -> asyncio.Future[Any]:
+    fut = loop.create_future()
+    fut.set_exception(exc)
+    return fut
 
 
 class Pool:
@@ -55,7 +95,8 @@ class Pool:
         self._shared: list[RedisProtocol] = []
         self._leased: set[RedisProtocol] = set()
         self._lease_waiters: deque[asyncio.Future[RedisProtocol]] = deque()
-        self._ready_waiters: list[asyncio.Future[None]] = []
+        self._shared_waiters: list[asyncio.Future[None]] = []
+        self._serve_handle: Optional[asyncio.Handle] = None
         self._all_ready: asyncio.Future[None] = self.loop.create_future()
         self.on_ready: list[Callable[[RedisProtocol], None]] = []
         for slot in self._slots:
@@ -90,35 +131,44 @@ class Pool:
         for cb in self.on_ready:
             cb(proto)
         self._give_back(proto)
-        self._wake_ready(None)
         if not self._all_ready.done() and all(s.protocol is not None for s in self._slots):
             self._all_ready.set_result(None)
 
     def _slot_lost(self, slot: ConnectionSlot, proto: RedisProtocol) -> None:
         if proto in self._shared:
             self._shared.remove(proto)
+        # A leased connection that dies is forgotten now; its holder's release() is then a no-op.
+        self._leased.discard(proto)
+        self._fail_waiters_if_hopeless()
 
     def _slot_failed(self, slot: ConnectionSlot, err: BaseException, final: bool) -> None:
         slot.last_error = err
         if not self._all_ready.done():
             self._all_ready.set_exception(err)
             self._all_ready.exception()
-        if not self._connecting():
-            self._wake_ready(err)
-            if not self._shared and not self._leased:
-                while self._lease_waiters:
-                    w = self._lease_waiters.popleft()
-                    if not w.done():
-                        w.set_exception(ConnectionError("Not connected"))
+        self._fail_waiters_if_hopeless()
 
-    def _wake_ready(self, err: Optional[BaseException]) -> None:
-        waiters, self._ready_waiters = self._ready_waiters, []
+    def _fail_waiters_if_hopeless(self) -> None:
+        """Nothing shared, leased or connecting: no waiter can ever be served."""
+        if self._shared or self._leased or self._connecting():
+            return
+        self._fail_waiters()
+
+    def _fail_waiters(self) -> None:
+        self._wake_shared(ConnectionError("Not connected"))
+        while self._lease_waiters:
+            w = self._lease_waiters.popleft()
+            if not w.done():
+                w.set_exception(ConnectionError("Not connected"))
+
+    def _wake_shared(self, err: Optional[BaseException]) -> None:
+        waiters, self._shared_waiters = self._shared_waiters, []
         for w in waiters:
             if not w.done():
                 if err is None:
                     w.set_result(None)
                 else:
-                    w.set_exception(ConnectionError("Not connected"))
+                    w.set_exception(err)
 
     # -- picking a connection ----------------------------------------------------------------
 
@@ -143,14 +193,18 @@ class Pool:
     def _connecting(self) -> bool:
         return any(s.state == "connecting" for s in self._slots)
 
-    async def wait_ready(self) -> None:
-        """Wait for any connection to be ready; fail at once if no attempt is in flight."""
-        if self._shared or self._leased:
-            return
-        if self.closed or not self._connecting():
+    def _hopeless(self) -> bool:
+        return self.closed or not (self._shared or self._leased or self._connecting())
+
+    async def _wait_shared(self) -> None:
+        """Wait until a connection is shared (see module docstring for how long)."""
+        if self._hopeless():
             raise ConnectionError("Not connected")
-        w = self.loop.create_future()
-        self._ready_waiters.append(w)
+        w: asyncio.Future[None] = self.loop.create_future()
+        self._shared_waiters.append(w)
+        if self._leased:
+            await w
+            return
         limit = self.config.connect_timeout or DEFAULT_WAIT_FOR_CONNECT
         try:
             async with _timeout(limit):
@@ -158,59 +212,124 @@ class Pool:
         except (asyncio.TimeoutError, TimeoutError):
             raise ConnectionError("Not connected") from None
 
+    async def wait_ready(self) -> None:
+        """Wait for any connection to be ready; fail at once if no attempt is in flight."""
+        if self._shared or self._leased:
+            return
+        await self._wait_shared()
+
     def execute_later(self, args: tuple, convert: Any) -> Any:
-        """A command that found no shared connection: wait for one (see ``wait_ready``)."""
-        if self.closed or not self._connecting():
-            fut = self.loop.create_future()
-            fut.set_exception(ConnectionError("Not connected"))
-            return fut
+        """A command that found no shared connection: a Task that waits for one and runs it.
+
+        Bad arguments raise here, before any wait.
+        """
+        self.config.encode(args)
+        if self._hopeless():
+            return _failed(self.loop, ConnectionError("Not connected"))
         return self.loop.create_task(self._execute_later(args, convert))
 
     async def _execute_later(self, args: tuple, convert: Any) -> Any:
-        self.config.encode(args)  # bad arguments fail now, not after the wait
         while True:
-            await self.wait_ready()
             proto = self.pick()
             if proto is not None:
                 return await proto.execute(args, convert)
-            # Everything is leased: queue behind the leases like any other lease user.
-            proto = await self.lease()
-            self.release(proto)
+            await self._wait_shared()
 
     async def wait_all_ready(self) -> None:
         """Wait until every slot has connected once; raise the first connect error."""
         await asyncio.shield(self._all_ready)
 
+    # -- blocking commands -----------------------------------------------------------------------
+
+    def execute_blocking(self, args: tuple, convert: Any) -> Any:
+        """Run a blocking command on a leased connection, exempt from ``replyTimeout``.
+
+        The lease ends when the reply arrives (or the connection drops), not when the caller
+        stops waiting: a cancelled BLPOP must not leave other commands queued behind it.
+        """
+        if not self._queued_leases():
+            proto = self._take_shared()
+            if proto is not None:
+                return self._run_leased(proto, args, convert)
+        self.config.encode(args)
+        if self._hopeless():
+            return _failed(self.loop, ConnectionError("Not connected"))
+        return self.loop.create_task(self._execute_blocking_later(args, convert))
+
+    async def _execute_blocking_later(self, args: tuple, convert: Any) -> Any:
+        proto = await self.lease()
+        return await self._run_leased(proto, args, convert)
+
+    def _run_leased(self, proto: RedisProtocol, args: tuple, convert: Any) -> asyncio.Future[Any]:
+        try:
+            inner = proto.execute(args, convert, False)
+        except BaseException:
+            self.release(proto)
+            raise
+        outer: asyncio.Future[Any] = self.loop.create_future()
+
+        def done(f: asyncio.Future[Any]) -> None:
+            self.release(proto)
+            exc = f.exception()  # inner is never cancelled: only the caller's outer can be
+            if outer.done():
+                return
+            if exc is not None:
+                outer.set_exception(exc)
+            else:
+                outer.set_result(f.result())
+
+        inner.add_done_callback(done)
+        return outer
+
     # -- leases ------------------------------------------------------------------------------
 
     async def lease(self) -> RedisProtocol:
-        """Take a connection for exclusive use; wait while every one is leased."""
+        """Take a connection for exclusive use; wait (FIFO) while every one is leased."""
         while True:
             if self.closed:
                 raise ConnectionError("Not connected")
-            proto = self._take_shared()
-            if proto is not None:
-                return proto
-            if not self._leased:
-                await self.wait_ready()
-                continue
+            if not self._queued_leases():
+                proto = self._take_shared()
+                if proto is not None:
+                    return proto
+            if self._hopeless():
+                raise ConnectionError("Not connected")
+            bounded = not self._leased and not self._shared
             w: asyncio.Future[RedisProtocol] = self.loop.create_future()
             self._lease_waiters.append(w)
             try:
-                proto = await w
-            except asyncio.CancelledError:
-                if w.done() and not w.cancelled():
+                if bounded:
+                    async with _timeout(self.config.connect_timeout or DEFAULT_WAIT_FOR_CONNECT):
+                        proto = await w
+                else:
+                    proto = await w
+            except BaseException as e:
+                # Handed a connection in the same step as we were cancelled: pass it on.
+                if w.done() and not w.cancelled() and w.exception() is None:
                     self.release(w.result())
+                if isinstance(e, (asyncio.TimeoutError, TimeoutError)):
+                    raise ConnectionError("Not connected") from None
                 raise
             if not proto.closed:
-                self._leased.add(proto)
                 return proto
+            self._leased.discard(proto)
+
+    def _queued_leases(self) -> bool:
+        """Whether live lease waiters are queued (a newcomer must not jump ahead of them)."""
+        waiters = self._lease_waiters
+        while waiters and waiters[0].done():
+            waiters.popleft()
+        if not waiters:
+            return False
+        if self._shared and self._serve_handle is None:
+            self._serve_handle = self.loop.call_soon(self._serve_leases)
+        return True
 
     def _take_shared(self) -> Optional[RedisProtocol]:
         shared = self._shared
         if not shared:
             return None
-        proto = min(shared, key=lambda p: len(p._pending))
+        proto = shared[0] if len(shared) == 1 else min(shared, key=lambda p: len(p._pending))
         shared.remove(proto)
         self._leased.add(proto)
         proto.leased = True
@@ -221,18 +340,40 @@ class Pool:
         self._leased.discard(proto)
         proto.leased = False
         if proto.closed or self.closed:
+            self._fail_waiters_if_hopeless()
             return
         self._give_back(proto)
 
     def _give_back(self, proto: RedisProtocol) -> None:
+        if self._shared_waiters:
+            # Ordinary commands waiting go first; leases are served behind them, next step.
+            self._shared.append(proto)
+            self._wake_shared(None)
+            if self._lease_waiters and self._serve_handle is None:
+                self._serve_handle = self.loop.call_soon(self._serve_leases)
+            return
+        if not self._hand_to_lease_waiter(proto):
+            self._shared.append(proto)
+
+    def _hand_to_lease_waiter(self, proto: RedisProtocol) -> bool:
         while self._lease_waiters:
             w = self._lease_waiters.popleft()
             if not w.done():
                 proto.leased = True
                 self._leased.add(proto)
                 w.set_result(proto)
-                return
-        self._shared.append(proto)
+                return True
+        return False
+
+    def _serve_leases(self) -> None:
+        self._serve_handle = None
+        waiters = self._lease_waiters
+        while waiters and self._shared:
+            w = waiters.popleft()
+            if not w.done():
+                proto = self._take_shared()
+                assert proto is not None
+                w.set_result(proto)
 
     # -- shutdown ------------------------------------------------------------------------------
 
@@ -240,11 +381,10 @@ class Pool:
         """Close every connection and stop reconnecting; waiting commands fail."""
         self.closed = True
         self._shared.clear()
-        self._wake_ready(ConnectionError("Not connected"))
-        while self._lease_waiters:
-            w = self._lease_waiters.popleft()
-            if not w.done():
-                w.set_exception(ConnectionError("Not connected"))
+        if self._serve_handle is not None:
+            self._serve_handle.cancel()
+            self._serve_handle = None
+        self._fail_waiters()
         if not self._all_ready.done():
             self._all_ready.set_exception(ConnectionError("Not connected"))
             self._all_ready.exception()

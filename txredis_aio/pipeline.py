@@ -1,0 +1,130 @@
+"""Explicit pipelines: commands buffered client-side, sent in one write, replies in order.
+
+How this works
+--------------
+``handler.pipeline()`` leases a pool connection for one ``Pipeline``. Each command method on
+it encodes its request at once (bad arguments raise there), appends the bytes to a buffer and
+returns a Future of its own reply; nothing is sent. ``execute_pipeline()`` hands the whole
+buffer and the reply slots to the connection in one step (``RedisProtocol.execute_encoded``),
+returns the lease at once — later users' commands queue behind the pipeline on the same FIFO —
+and resolves with the replies in order, each converted as its command would be alone.
+
+Cancelling ``execute_pipeline()`` only stops that wait: the replies are still read (and
+dropped), so the connection stays in step and goes on serving the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Callable, Optional
+
+from ._protocol import RedisProtocol
+from .commands import Commands
+from .commands._base import Convert
+from .errors import ConnectionError, RedisError, ResponseError
+from .pool import Pool, is_blocking_request
+
+__all__ = ["Pipeline"]
+
+
+class Pipeline(Commands):
+    """Commands gathered on a leased connection until ``execute_pipeline()`` (module docstring)."""
+
+    def __init__(self, pool: Pool, proto: RedisProtocol, fallback: Callable[..., Any]) -> None:
+        self._pool = pool
+        self._proto: Optional[RedisProtocol] = proto
+        self._fallback = fallback
+        self._encode = pool.config.encode
+        self._create_future = pool.loop.create_future
+        self._buf: list[bytes] = []
+        self._slots: list[tuple[asyncio.Future[Any], Convert, bool]] = []
+        self._timed = True
+        self.pipelining = True
+
+    def __repr__(self) -> str:
+        state = "open" if self.pipelining else "sent"
+        return f"<Pipeline {state} commands={len(self._slots)} on {self._pool.config.address}>"
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def _execute(self, *args: Any, convert: Convert = None) -> Any:
+        if not self.pipelining:
+            return self._fallback(*args, convert=convert)
+        self._buf.append(self._encode(args))
+        if self._timed and is_blocking_request(args):
+            self._timed = False  # everything behind a blocking command waits as long as it does
+        fut = self._create_future()
+        self._slots.append((fut, convert, self._timed))
+        return fut
+
+    def execute_pipeline(self, raise_on_error: bool = True) -> asyncio.Future[list[Any]]:
+        """Send every buffered command in one write; a Future of their replies, in order.
+
+        With ``raise_on_error`` (the default, as txredisapi failed the whole call) the first
+        failed command's error is raised, carrying ``.results`` (every reply, errors in place)
+        and ``.index``; with ``raise_on_error=False`` the list is returned with errors in place.
+        A lost connection always raises.
+        """
+        if not self.pipelining:
+            raise RedisError("Not currently pipelining commands, please use pipeline() first")
+        self.pipelining = False
+        proto, self._proto = self._proto, None
+        buf, self._buf = self._buf, []
+        slots, self._slots = self._slots, []
+        assert proto is not None
+        try:
+            if slots:
+                proto.execute_encoded(b"".join(buf), slots)
+        finally:
+            self._pool.release(proto)
+        del buf
+        if not slots:
+            done: asyncio.Future[list[Any]] = self._create_future()
+            done.set_result([])
+            return done
+        return self._pool.loop.create_task(_collect([s[0] for s in slots], raise_on_error))
+
+    def abandon(self) -> None:
+        """Drop the buffered commands unsent (their Futures are cancelled); return the lease."""
+        if not self.pipelining:
+            return
+        self.pipelining = False
+        for fut, _, _ in self._slots:
+            fut.cancel()
+        self._buf, self._slots = [], []
+        proto, self._proto = self._proto, None
+        if proto is not None:
+            self._pool.release(proto)
+
+
+async def _collect(futs: list[asyncio.Future[Any]], raise_on_error: bool) -> list[Any]:
+    # Replies fill the Futures in order, so the last one done means all done, unless a caller
+    # cancelled some Future of the pipeline itself: then wait for the rest too.
+    last = futs[-1]
+    if not last.done():
+        await asyncio.wait((last,))
+    if not all(f.done() for f in futs):
+        await asyncio.wait([f for f in futs if not f.done()])
+    results: list[Any] = []
+    first: Optional[BaseException] = None
+    index = -1
+    for i, f in enumerate(futs):
+        if f.cancelled():
+            results.append(asyncio.CancelledError())
+            continue
+        exc = f.exception()
+        if exc is None:
+            results.append(f.result())
+            continue
+        if isinstance(exc, ConnectionError):
+            raise exc
+        results.append(exc)
+        if first is None:
+            first, index = exc, i
+    if first is not None and raise_on_error:
+        if isinstance(first, ResponseError):
+            first.results = results  # type: ignore[attr-defined]
+            first.index = index  # type: ignore[attr-defined]
+        raise first
+    return results

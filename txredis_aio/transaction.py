@@ -1,0 +1,219 @@
+"""WATCH / MULTI / EXEC on one leased connection, with txredisapi's API.
+
+How this works
+--------------
+``handler.multi(keys=None)`` and ``handler.watch(keys)`` lease a pool connection for one
+``Transaction``, send ``[WATCH keys] [MULTI]`` on it and resolve with the transaction object.
+
+States (``t.inTransaction`` / ``t.inMulti``, txredisapi's names):
+
+* watching (``inTransaction``, not ``inMulti``): commands on ``t`` run at once on the leased
+  connection and return real replies;
+* queuing (``inMulti``): commands resolve to ``"QUEUED"``; their converters are remembered in
+  order and applied to EXEC's reply elements by ``commit()``;
+* finished (neither): the lease is returned; further commands on ``t`` run on the pool like any
+  other command (the txredisapi object was then just a pool connection again).
+
+The lease ends as soon as the last command of the transaction (EXEC, DISCARD or UNWATCH) is
+*queued* on the connection, not when its reply arrives: later users' commands are queued
+behind it on the same FIFO, so they can never see its replies. If setting up the transaction
+fails or is cancelled, ``DISCARD`` + ``UNWATCH`` are queued (state reset) and the lease is
+returned the same way. A lost connection fails the transaction's commands with
+``ConnectionError`` and is dropped by the pool, never handed to anyone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Callable, Optional
+
+from ._protocol import RedisProtocol
+from ._resp import Raw, list_or_args
+from .commands import Commands
+from .commands._base import Convert
+from .errors import RedisError, ResponseError, WatchError
+from .pool import Pool, is_blocking_request
+
+__all__ = ["Transaction", "begin_transaction"]
+
+
+class Transaction(Commands):
+    """A leased connection in WATCH and/or MULTI state (see module docstring)."""
+
+    def __init__(
+        self, pool: Pool, proto: RedisProtocol, fallback: Callable[..., Any],
+    ) -> None:
+        self._pool = pool
+        self._proto: Optional[RedisProtocol] = proto
+        self._fallback = fallback
+        self._converts: list[Convert] = []
+        self.inTransaction = True
+        self.inMulti = False
+
+    def __repr__(self) -> str:
+        state = "queuing" if self.inMulti else "watching" if self.inTransaction else "finished"
+        return f"<Transaction {state} queued={len(self._converts)} on {self._pool.config.address}>"
+
+    # -- the seam ----------------------------------------------------------------------------
+
+    def _execute(self, *args: Any, convert: Convert = None) -> Any:
+        proto = self._proto
+        if proto is None:
+            return self._fallback(*args, convert=convert)
+        if self.inMulti:
+            fut = proto.execute(args, None)
+            if _name(args[0]) not in _NOT_QUEUED:
+                self._converts.append(convert)
+            fut.add_done_callback(_consume_error)
+            return fut
+        return proto.execute(args, convert, not is_blocking_request(args))
+
+    # -- transaction control -----------------------------------------------------------------
+
+    def watch(self, keys: Any) -> Any:
+        """WATCH more keys on this connection; resolves with this same transaction object."""
+        keys = list_or_args("watch", keys, ())
+        return _then_self(self, self._execute("WATCH", *keys))
+
+    def multi(self, keys: Any = None) -> Any:
+        """Start queuing (MULTI), after WATCHing ``keys`` if given; resolves with ``self``."""
+        if self._proto is None:
+            raise RedisError("Transaction already finished; start a new one on the handler")
+        last = None
+        if keys is not None:
+            last = self.watch(keys)
+        fut = self._proto.execute(("MULTI",), None)
+        self.inMulti = True
+        return _then_self(self, fut, last)
+
+    def commit(self) -> Any:
+        """EXEC: a Future of the replies, each converted as its command would be outside MULTI.
+
+        Raises ``WatchError`` when a watched key changed, ``ExecAbortError`` when a command was
+        refused while queuing; an error of one command is returned in its place.
+        """
+        if not self.inMulti:
+            raise RedisError("Not in transaction")
+        converts = self._converts
+        decode = self._pool.config.decode
+
+        def results(reply: Any) -> Any:
+            if reply is None:
+                raise WatchError("Transaction failed")
+            return _convert_all(reply, converts, decode)
+
+        return self._finish(("EXEC",), Raw(results))
+
+    def discard(self) -> Any:
+        """DISCARD the queued commands (and forget watched keys); returns the connection."""
+        if not self.inMulti:
+            raise RedisError("Not in transaction")
+        return self._finish(("DISCARD",), None)
+
+    def unwatch(self) -> Any:
+        """UNWATCH. While only watching, this ends the transaction and returns the connection."""
+        if self.inMulti or self._proto is None:
+            return self._execute("UNWATCH")
+        return self._finish(("UNWATCH",), None)
+
+    def _finish(self, args: tuple, convert: Convert) -> Any:
+        proto = self._proto
+        assert proto is not None
+        try:
+            fut = proto.execute(args, convert)
+        finally:
+            self._end()
+        return fut
+
+    def _end(self) -> None:
+        proto, self._proto = self._proto, None
+        self.inTransaction = self.inMulti = False
+        self._converts = []
+        if proto is not None:
+            self._pool.release(proto)
+
+    def _abandon(self) -> None:
+        """Reset the server-side state (DISCARD, UNWATCH; errors ignored) and give the lease back."""
+        proto = self._proto
+        if proto is None:
+            return
+        if not proto.closed:
+            for args in (("DISCARD",), ("UNWATCH",)):
+                proto.execute(args, None, False).add_done_callback(_consume_error)
+        self._end()
+
+
+async def begin_transaction(
+    pool: Pool, fallback: Callable[..., Any], watch: Any = None, multi: bool = True,
+) -> Transaction:
+    """Lease a connection, send ``[WATCH keys] [MULTI]``, and return the ``Transaction``."""
+    proto = await pool.lease()
+    t = Transaction(pool, proto, fallback)
+    try:
+        if multi:
+            await t.multi(watch)
+        else:
+            await t.watch(watch)
+    except BaseException:
+        t._abandon()
+        raise
+    return t
+
+
+# Commands the server runs at once inside MULTI instead of queuing (a queued command that is
+# refused makes EXEC fail with EXECABORT, so only these can shift EXEC's reply positions).
+_NOT_QUEUED = frozenset({"WATCH", "MULTI", "EXEC", "DISCARD", "QUIT", "RESET"})
+
+
+def _name(x: Any) -> str:
+    try:
+        return (x.decode() if isinstance(x, bytes) else str(x)).upper()
+    except UnicodeDecodeError:
+        return ""
+
+
+def _consume_error(f: asyncio.Future[Any]) -> None:
+    """Mark an error as seen: a queue-time error also surfaces as EXECABORT at commit."""
+    if not f.cancelled():
+        f.exception()
+
+
+def _convert_all(reply: list, converts: list[Convert], decode: Callable[[Any], Any]) -> list:
+    out: list[Any] = []
+    for i, elem in enumerate(reply):
+        conv = converts[i] if i < len(converts) else None
+        if isinstance(elem, ResponseError):
+            out.append(elem)
+            continue
+        try:
+            if conv is None:
+                out.append(decode(elem))
+            elif type(conv) is Raw:
+                out.append(conv.fn(elem))
+            else:
+                out.append(conv(decode(elem)))  # type: ignore[operator]
+        except Exception as e:  # one converter failing must not lose the other results
+            out.append(e)
+    return out
+
+
+def _then_self(t: Transaction, fut: Any, earlier: Any = None) -> asyncio.Future[Transaction]:
+    """A Future that resolves with ``t`` once ``fut`` (and ``earlier``) replied without error."""
+    loop = asyncio.get_running_loop()
+    out: asyncio.Future[Transaction] = loop.create_future()
+    waiting = [f for f in (earlier, fut) if f is not None]
+
+    def done(f: asyncio.Future[Any]) -> None:
+        exc = None if f.cancelled() else f.exception()
+        if out.done():
+            return
+        if f.cancelled():
+            out.cancel()
+        elif exc is not None:
+            out.set_exception(exc)
+        elif f is waiting[-1]:
+            out.set_result(t)
+
+    for f in waiting:
+        f.add_done_callback(done)
+    return out
