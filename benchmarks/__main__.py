@@ -1,31 +1,187 @@
-"""A first demo until the full suite lands: sequential and concurrent GETs on one connection."""
+"""The benchmark suite: ``python -m benchmarks`` (``scripts/bench``). ``--help`` for options.
+
+Starts its own redis-server, runs every workload for every client (each pair in a fresh
+process), prints ops/s with ratios to the best peer and the target verdicts, and writes
+``results.json``, ``results.md`` and ``chart.png`` to ``--out``.
+"""
 
 from __future__ import annotations
 
-import asyncio
+import argparse
+import datetime
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
 import time
+from typing import Any, Optional
 
-import txredis_aio
-from txredis_aio.testing import RedisServer
+from . import ceiling, report
+from .workloads import CLIENTS, WORKLOADS
+
+# Modules a client needs; missing ones make it "n/a: not installed" without spawning anything.
+_NEEDS = {
+    "txredis_aio+uvloop": "uvloop", "bare+uvloop": "uvloop", "redis-py": "redis",
+    "coredis": "coredis", "txredisapi": "txredisapi",
+}
 
 
-async def main(port: int) -> None:
-    rc = await txredis_aio.Connection("127.0.0.1", port)
-    await rc.set("k", "x" * 16)
-    n = 20_000
-    t = time.perf_counter()
-    for _ in range(n):
-        await rc.get("k")
-    seq = n / (time.perf_counter() - t)
-    n = 100_000
-    t = time.perf_counter()
-    for _ in range(n // 1000):
-        await asyncio.gather(*[rc.get("k") for _ in range(1000)])
-    conc = n / (time.perf_counter() - t)
-    print(f"sequential GET: {seq:,.0f} ops/s   1000 concurrent GETs: {conc:,.0f} ops/s")
-    await rc.disconnect()
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    from txredis_aio.testing import find_server_binary
+
+    try:
+        server = subprocess.run([find_server_binary(), "--version"], capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+    except Exception as e:  # noqa: BLE001 - informational only
+        server = f"? ({e})"
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+        "implementation": platform.python_implementation(), "platform": platform.platform(),
+        "redis_server": server, "loadavg_start": os.getloadavg(),
+    }
+
+
+class Progress:
+    """One line per finished job on stderr, with elapsed time and an estimate of what is left."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+        self.t0 = time.monotonic()
+
+    def start(self, workload: str, client: str) -> None:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\r[{self.done + 1:>2}/{self.total}] {workload:<3} {client:<20} running…")
+            sys.stderr.flush()
+
+    def finish(self, workload: str, client: str, r: dict[str, Any]) -> None:
+        self.done += 1
+        el = time.monotonic() - self.t0
+        m = report.median(r)
+        what = f"{report.fmt_rate(m):>8} {WORKLOADS[workload].unit}" if m else "n/a: " + report.na_reason(r)
+        eta = el / self.done * (self.total - self.done)
+        line = (f"[{self.done:>2}/{self.total}] {int(el) // 60}:{int(el) % 60:02d} "
+                f"(~{int(eta)} s left)  {workload:<3} {client:<20} {what[:90]}")
+        sys.stderr.write(("\r\033[K" if sys.stderr.isatty() else "") + line + "\n")
+        sys.stderr.flush()
+
+
+def run_child(client: str, workload: str, port: int, quick: bool, reps: int, timeout: float) -> dict:
+    """One client × workload in a fresh interpreter; its JSON line, or why there is none."""
+    cmd = [sys.executable, "-m", "benchmarks.child", client, workload, "--port", str(port),
+           "--reps", str(reps)] + (["--quick"] if quick else [])
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    except subprocess.TimeoutExpired:
+        return {"na": f"timed out after {timeout:.0f} s"}
+    for line in reversed(p.stdout.splitlines()):
+        if line.startswith("{"):
+            return dict(json.loads(line))
+    return {"error": (p.stderr or p.stdout or f"exit {p.returncode}")[-2000:]}
+
+
+def parse_list(value: Optional[str], known: dict[str, Any], what: str) -> list[str]:
+    if not value:
+        return list(known)
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    bad = [v for v in items if v not in known]
+    if bad:
+        raise SystemExit(f"unknown {what}: {', '.join(bad)} (known: {', '.join(known)})")
+    return [k for k in known if k in items]
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    ap = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="smaller workloads (about a fifth)")
+    ap.add_argument("--workloads", help=f"comma-separated subset of {','.join(WORKLOADS)}")
+    ap.add_argument("--clients", help=f"comma-separated subset of {','.join(CLIENTS)}")
+    ap.add_argument("--reps", type=int, default=3, help="timed repetitions after the warm-up (≥3)")
+    ap.add_argument("--out", default="bench-results", help="directory for results.json/.md, chart.png")
+    ap.add_argument("--no-chart", action="store_true", help="skip the PNG")
+    ap.add_argument("--timeout", type=float, default=180.0, help="seconds per client × workload")
+    a = ap.parse_args(argv)
+    workloads = parse_list(a.workloads, WORKLOADS, "workloads")
+    clients = parse_list(a.clients, CLIENTS, "clients")
+
+    from txredis_aio.testing import RedisServer
+
+    info = machine()
+    started = datetime.datetime.now(datetime.timezone.utc)
+    command = "scripts/bench" + "".join(f" {x}" for x in (argv if argv is not None else sys.argv[1:]))
+    print(f"txredis_aio benchmarks — {info['cpu']}, {info['cores']} cores, Python {info['python']}, "
+          f"{info['redis_server'].split(' sha=')[0]}", file=sys.stderr)
+    results: report.Results = {w: {} for w in workloads}
+    progress = Progress(len(workloads) * len(clients))
+    server = RedisServer(args=["--save", "", "--appendonly", "no"])
+    server.start()
+    print(f"redis-server pid {server.pid} on {server.host}:{server.port}", file=sys.stderr)
+    try:
+        for w in workloads:
+            for c in clients:
+                progress.start(w, c)
+                need = _NEEDS.get(c)
+                if need and importlib.util.find_spec(need) is None:
+                    r: dict[str, Any] = {"na": f"not installed ({need})"}
+                elif CLIENTS[c].runner == "external":
+                    try:
+                        r = ceiling.run(w, server.host, server.port, a.quick, a.reps)
+                    except Exception as e:  # noqa: BLE001 - reported as the row's reason
+                        r = {"error": repr(e)}
+                else:
+                    r = run_child(c, w, server.port, a.quick, a.reps, a.timeout)
+                results[w][c] = r
+                progress.finish(w, c, r)
+    finally:
+        server.cleanup()  # stops it by PID
+    info["loadavg_end"] = os.getloadavg()
+    elapsed = time.monotonic() - progress.t0
+
+    ts = report.targets(results)
+    print()
+    print(report.table(results, workloads, clients))
+    print("\nTargets (txredis_aio on the default asyncio loop):")
+    print(report.targets_text(ts))
+    print(f"\n{elapsed:.0f} s; load average {info['loadavg_start'][0]:.1f} → {info['loadavg_end'][0]:.1f} "
+          "(ratios within one run are what count on a busy machine)")
+
+    os.makedirs(a.out, exist_ok=True)
+    doc = {
+        "command": command, "started": started.isoformat(timespec="seconds"), "elapsed_s": elapsed,
+        "quick": a.quick, "reps": a.reps, "machine": info,
+        "workloads": {w: {"title": WORKLOADS[w].title, "unit": WORKLOADS[w].unit,
+                          "n": WORKLOADS[w].size(a.quick)} for w in workloads},
+        "results": {w: {c: dict(r, median=report.median(r)) for c, r in results[w].items()}
+                    for w in workloads},
+        "targets": ts,
+    }
+    with open(os.path.join(a.out, "results.json"), "w") as f:
+        json.dump(doc, f, indent=1)
+    with open(os.path.join(a.out, "results.md"), "w") as f:
+        f.write(report.table(results, workloads, clients, markdown=True) + "\n\n")
+        f.write("Targets:\n\n```\n" + report.targets_text(ts) + "\n```\n")
+    if not a.no_chart:
+        title = (f"txredis_aio benchmarks, {started:%Y-%m-%d %H:%M} UTC — {info['cpu']}, "
+                 f"{info['cores']} cores, Python {info['python']}" + (" (quick)" if a.quick else ""))
+        try:
+            report.chart(results, workloads, clients, os.path.join(a.out, "chart.png"), title)
+        except ImportError:
+            print("matplotlib not installed: no chart", file=sys.stderr)
+    print(f"results in {a.out}/ (results.json, results.md" + ("" if a.no_chart else ", chart.png") + ")")
+    return 0
 
 
 if __name__ == "__main__":
-    with RedisServer() as srv:
-        asyncio.run(main(srv.port))
+    sys.exit(main())

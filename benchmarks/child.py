@@ -1,0 +1,145 @@
+"""One client × one workload in its own process: ``python -m benchmarks.child CLIENT WORKLOAD``.
+
+Prints one JSON line: per-repetition rates (ops/s) after a warm-up, the client's facts, and
+for W3 the process's RSS at idle and its peak during the workload. Or ``{"na": reason}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+import traceback
+from typing import Any, Optional
+
+from .aio_clients import ADAPTERS, Adapter, NotAvailable
+from .workloads import CLIENTS, WORKLOADS
+
+
+def rss_now() -> int:
+    """Resident set size of this process, bytes."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize()
+
+
+def reset_peak() -> bool:
+    """Reset the kernel's peak-RSS mark (VmHWM), so it measures only what follows."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def rss_peak() -> int:
+    """Peak RSS since the last ``reset_peak`` (or since start), bytes."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+async def harness(adapter: Adapter, workload: str, n: int, reps: int, host: str, port: int) -> dict:
+    """Open, warm up, time ``reps`` repetitions, close. Awaits only the adapter's awaitables."""
+    result: dict[str, Any] = {}
+    try:
+        await adapter.open(host, port, workload)
+    except NotAvailable as e:
+        await adapter.close()
+        return {"na": str(e)}
+    try:
+        result["info"] = adapter.info()
+        idle = rss_now()
+        peak_reset = reset_peak()
+        await adapter.run(workload, max(n // 5, 1))
+        rates = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            done = await adapter.run(workload, n)
+            rates.append(done / (time.perf_counter() - t0))
+        result["rates"] = rates
+        if peak_reset:
+            result["rss_idle"] = idle
+            result["rss_peak"] = rss_peak()
+    except NotAvailable as e:
+        result = {"na": str(e)}
+    finally:
+        await adapter.close()
+    return result
+
+
+def run(client: str, workload: str, n: int, reps: int, host: str, port: int) -> dict:
+    """Run the harness on the event loop / reactor that ``client`` names."""
+    spec = CLIENTS[client]
+    if spec.runner == "asyncio":
+        import asyncio
+
+        adapter = ADAPTERS[client]()
+        coro = harness(adapter, workload, n, reps, host, port)
+        if spec.loop == "uvloop":
+            try:
+                import uvloop
+            except ImportError:
+                return {"na": "uvloop not installed"}
+            return uvloop.run(coro)
+        return asyncio.run(coro)
+    from .twisted_clients import make_adapter
+
+    try:
+        tadapter = make_adapter(client)
+    except ImportError as e:
+        return {"na": f"not installed ({e})"}
+    from twisted.internet import reactor as _reactor
+    from twisted.internet.defer import Deferred
+
+    reactor: Any = _reactor
+
+    out: dict = {}
+
+    def done(r: Any) -> Any:
+        out.update(r)
+        reactor.stop()
+
+    def failed(f: Any) -> None:
+        out["error"] = f.getTraceback()[-2000:]
+        reactor.stop()
+
+    def start() -> None:
+        d = Deferred.fromCoroutine(harness(tadapter, workload, n, reps, host, port))
+        d.addCallbacks(done, failed)
+
+    reactor.callWhenRunning(start)
+    reactor.run()
+    return out
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("client", choices=sorted(c for c, s in CLIENTS.items() if s.runner != "external"))
+    ap.add_argument("workload", choices=sorted(WORKLOADS))
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("-n", type=int, default=0, help="operations per repetition (default: the workload's)")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args(argv)
+    n = a.n or WORKLOADS[a.workload].size(a.quick)
+    try:
+        out = run(a.client, a.workload, n, a.reps, a.host, a.port)
+    except ImportError as e:
+        out = {"na": f"not installed ({e.name})"}
+    except Exception:
+        out = {"error": traceback.format_exc()[-2000:]}
+    out["n"] = n
+    sys.stdout.write(json.dumps(out) + "\n")
+    sys.stdout.flush()
+    os._exit(0)  # skip interpreter teardown (and any reactor's shutdown chatter)
+
+
+if __name__ == "__main__":
+    main()
