@@ -43,6 +43,21 @@ from .factories import (
     lazyUnixConnection,
     lazyUnixConnectionPool,
 )
+from .hashring import HashRing
+from .sharding import (
+    CrossShardError,
+    ShardedConnection,
+    ShardedConnectionHandler,
+    ShardedConnectionPool,
+    ShardedMethods,
+    ShardedUnixConnection,
+    ShardedUnixConnectionHandler,
+    ShardedUnixConnectionPool,
+    lazyShardedConnection,
+    lazyShardedConnectionPool,
+    lazyShardedUnixConnection,
+    lazyShardedUnixConnectionPool,
+)
 
 version = __version__
 
@@ -86,4 +101,20 @@ __all__ = [
     "lazyUnixConnectionPool",
     "list_or_args",
     "version",
+]
+
+__all__ += [  # client-side sharding
+    "CrossShardError",
+    "HashRing",
+    "ShardedConnection",
+    "ShardedConnectionHandler",
+    "ShardedConnectionPool",
+    "ShardedMethods",
+    "ShardedUnixConnection",
+    "ShardedUnixConnectionHandler",
+    "ShardedUnixConnectionPool",
+    "lazyShardedConnection",
+    "lazyShardedConnectionPool",
+    "lazyShardedUnixConnection",
+    "lazyShardedUnixConnectionPool",
 ]

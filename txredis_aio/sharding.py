@@ -1,0 +1,470 @@
+"""Client-side sharding over several servers, with txredisapi's key placement.
+
+How this works
+--------------
+* One ordinary ``ConnectionHandler`` (its own ``Pool``) per node, in the order given; the
+  ``HashRing`` (``hashring.py``) maps a key to a node exactly as txredisapi did.
+* ``_execute`` finds the key arguments of any command in the command table, so every
+  single-key command is sharded, not only txredisapi's ``ShardedMethods``:
+  - all keys on one node → the command goes to that node unchanged (one Future, no Task);
+  - MGET, MSET, DEL, UNLINK, EXISTS, TOUCH over several nodes → one command per node, merged
+    (MGET in key order, counts summed; MSET is then atomic per node only);
+  - any other command whose keys span nodes → ``CrossShardError`` before anything is sent;
+  - PING, ECHO, FLUSHDB, FLUSHALL, DBSIZE, KEYS go to every node (replies merged); other
+    keyless commands (INFO, SCAN, EVAL with no keys, pub/sub...) raise ``NotImplementedError``:
+    ask a node directly (``handler.nodes``, ``handler.node_for(key)``);
+  - transactions and pipelines raise ``NotImplementedError("... not supported ...")``.
+* A split command fails as a whole if any node fails (the other nodes' parts may have run);
+  nothing is ever retried. A node that is down fails only the commands for its keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from typing import Any, Callable, Generator, Optional, Sequence
+
+from ._resp import Raw
+from .client import ConnectionHandler
+from .commands import Commands
+from .commands._base import Convert
+from .commands._table import keys_of
+from .connection import ConnectionConfig, SSLOption
+from .errors import InvalidArgumentType, RedisError
+from .hashring import HashRing
+from .pool import Pool
+
+__all__ = [
+    "CrossShardError",
+    "ShardedConnecting",
+    "ShardedConnection",
+    "ShardedConnectionHandler",
+    "ShardedConnectionPool",
+    "ShardedMethods",
+    "ShardedUnixConnection",
+    "ShardedUnixConnectionHandler",
+    "ShardedUnixConnectionPool",
+    "lazyShardedConnection",
+    "lazyShardedConnectionPool",
+    "lazyShardedUnixConnection",
+    "lazyShardedUnixConnectionPool",
+]
+
+# txredisapi's list (get_type never existed there; every method here is sharded anyway).
+ShardedMethods = frozenset([
+    "decr", "delete", "exists", "expire", "get", "get_type", "getset", "hdel", "hexists", "hget",
+    "hgetall", "hincrby", "hkeys", "hlen", "hmget", "hmset", "hset", "hvals", "incr", "lindex",
+    "llen", "lrange", "lrem", "lset", "ltrim", "pop", "publish", "push", "rename", "sadd", "set",
+    "setex", "setnx", "sismember", "smembers", "srem", "ttl", "zadd", "zcard", "zcount", "zdecr",
+    "zincr", "zincrby", "zrange", "zrangebyscore", "zrevrangebyscore", "zrevrank", "zrank", "zrem",
+    "zremrangebyscore", "zremrangebyrank", "zrevrange", "zscore",
+])
+
+_TCP_ERR = "Please use a list or tuple of host:port for sharded connections"
+_UNIX_ERR = "Please use a list or tuple of paths for sharded unix connections"
+
+
+def _first(results: list[Any]) -> Any:
+    return results[0]
+
+
+def _in_key_order(order: list[int], results: list[Any]) -> list[Any]:
+    """MGET replies per node back in the order of the keys asked for."""
+    out: list[Any] = [None] * len(order)
+    values = (v for r in results for v in r)
+    for p, v in zip(order, values):
+        out[p] = v
+    return out
+
+
+def _concat(results: list[Any]) -> Any:
+    return [x for r in results for x in (r or ())]
+
+
+# Keyless commands sent to every node, and how their replies merge.
+_BROADCAST: dict[str, Callable[[list[Any]], Any]] = {
+    "PING": _first, "ECHO": _first, "FLUSHDB": _first, "FLUSHALL": _first,
+    "DBSIZE": sum, "KEYS": _concat,
+}
+# Multi-key commands split per node: name → number of arguments per key (MSET: key, value).
+_SPLIT = {"MGET": 1, "MSET": 2, "DEL": 1, "UNLINK": 1, "EXISTS": 1, "TOUCH": 1}
+_TRANSACTION = frozenset({"MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH"})
+_RAW_REPLY = Raw(lambda r: r)
+
+
+class CrossShardError(RedisError, ValueError):
+    """A multi-key command whose keys live on different shards (nothing was sent)."""
+
+
+def _name(x: Any) -> str:
+    return (x.decode("utf-8", "replace") if isinstance(x, bytes) else str(x)).upper()
+
+
+class ShardedConnectionHandler(Commands):
+    """Commands routed by key to one of several servers (see module docstring)."""
+
+    ShardedMethods = ShardedMethods
+
+    def __init__(self, connections: Sequence[ConnectionHandler]) -> None:
+        if not connections:
+            raise ValueError("a sharded connection needs at least one node")
+        self._nodes = list(connections)
+        self._ring: HashRing[ConnectionHandler] = HashRing(
+            self._nodes, node_id=lambda h: h._pool.config.address
+        )
+        first = self._nodes[0]._pool
+        self._encode = first.config.encode
+        self._loop = first.loop
+        self._connected = ShardedConnecting(self)
+
+    # -- introspection ------------------------------------------------------------------------
+
+    @property
+    def nodes(self) -> list[ConnectionHandler]:
+        """The per-node handlers, in the order the hosts were given."""
+        return list(self._nodes)
+
+    @property
+    def ring(self) -> HashRing[ConnectionHandler]:
+        """The hash ring (``ring.get_node(key)`` is the node handler holding ``key``)."""
+        return self._ring
+
+    def node_for(self, key: Any) -> ConnectionHandler:
+        """The node handler that holds ``key`` (``{hashtag}`` rule applied)."""
+        node = self._ring.get_node(key)
+        assert node is not None
+        return node
+
+    # -- routing -------------------------------------------------------------------------------
+
+    def _node(self, key: Any, args: tuple) -> ConnectionHandler:
+        try:
+            node = self._ring.get_node(key)
+        except TypeError:
+            self._encode(args)  # raises InvalidArgumentType naming the argument
+            raise InvalidArgumentType(f"cannot shard on the key {key!r}") from None
+        assert node is not None
+        return node
+
+    def _execute(self, *args: Any, convert: Convert = None) -> Any:
+        name = _name(args[0])
+        if name in _SPLIT:
+            return self._split(name, args, convert)
+        if name in _TRANSACTION:
+            raise NotImplementedError(f"{name}: transactions are not supported across shards")
+        try:
+            keys = keys_of(args)
+        except (ValueError, IndexError) as e:
+            raise ValueError(f"cannot find the keys of {name}: {e}") from None
+        if not keys:
+            if name in _BROADCAST:
+                return self._fan_out([(n, args) for n in self._nodes], _BROADCAST[name], convert)
+            if name == "PUBLISH" and len(args) > 1:
+                keys = [args[1]]  # txredisapi sharded PUBLISH on the channel name
+            else:
+                raise NotImplementedError(
+                    f"Command {name} has no key and cannot be sharded; send it to one node "
+                    "(handler.nodes, handler.node_for(key))"
+                )
+        node = self._node(keys[0], args)
+        for k in keys[1:]:
+            if self._node(k, args) is not node:
+                raise CrossShardError(
+                    f"{name}: keys {', '.join(map(repr, keys))} live on different shards; use "
+                    "{hashtags} to keep them together"
+                )
+        return node._execute(*args, convert=convert)
+
+    def _split(self, name: str, args: tuple, convert: Convert) -> Any:
+        step = _SPLIT[name]
+        body = args[1:]
+        if step == 2 and len(body) % 2:
+            raise ValueError(f"{name} needs key/value pairs")
+        groups: dict[int, tuple[ConnectionHandler, list[int]]] = {}
+        for pos in range(0, len(body), step):
+            node = self._node(body[pos], args)
+            groups.setdefault(id(node), (node, []))[1].append(pos)
+        if len(groups) <= 1:
+            node = next(iter(groups.values()))[0] if groups else self._nodes[0]
+            return node._execute(*args, convert=convert)
+        self._encode(args)  # a bad argument fails here, before any node is sent anything
+        parts = []
+        for node, positions in groups.values():
+            parts.append((node, (args[0], *(a for p in positions for a in body[p:p + step]))))
+        merge: Callable[[list[Any]], Any] = _first if name == "MSET" else sum
+        if name == "MGET":
+            order = [p for _, positions in groups.values() for p in positions]
+            merge = partial(_in_key_order, order)
+        return self._fan_out(parts, merge, convert)
+
+    def _fan_out(self, parts: list[tuple[ConnectionHandler, tuple]], merge: Callable[[list[Any]], Any],
+                 convert: Convert) -> Any:
+        self._encode(parts[0][1])
+        raw = type(convert) is Raw
+        node_convert: Convert = _RAW_REPLY if raw else None
+        futs = [node._execute(*a, convert=node_convert) for node, a in parts]
+        return self._loop.create_task(_merged(futs, merge, convert))
+
+    # -- what cannot be sharded ----------------------------------------------------------------
+
+    def multi(self, *args: Any, **kwargs: Any) -> Any:
+        """Not supported: a transaction cannot span shards."""
+        raise NotImplementedError("Transactions (MULTI) are not supported across shards")
+
+    def watch(self, *args: Any, **kwargs: Any) -> Any:
+        """Not supported: a transaction cannot span shards."""
+        raise NotImplementedError("WATCH is not supported across shards")
+
+    def unwatch(self, *args: Any, **kwargs: Any) -> Any:
+        """Not supported: a transaction cannot span shards."""
+        raise NotImplementedError("UNWATCH is not supported across shards")
+
+    def commit(self, *args: Any, **kwargs: Any) -> Any:
+        """Not supported: a transaction cannot span shards."""
+        raise NotImplementedError("Transactions (EXEC) are not supported across shards")
+
+    def discard(self, *args: Any, **kwargs: Any) -> Any:
+        """Not supported: a transaction cannot span shards."""
+        raise NotImplementedError("Transactions (DISCARD) are not supported across shards")
+
+    def pipeline(self, *args: Any, **kwargs: Any) -> Any:
+        """Not supported (txredisapi's message)."""
+        raise NotImplementedError("Pipelining is not supported across shards")
+
+    def execute_pipeline(self, *args: Any, **kwargs: Any) -> Any:
+        """Not supported: there is no sharded pipeline."""
+        raise NotImplementedError("Pipelining is not supported across shards")
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def disconnect(self) -> None:
+        """Close every node's connections and stop reconnecting."""
+        await asyncio.gather(*(n.disconnect() for n in self._nodes))
+
+    async def __aenter__(self) -> ShardedConnectionHandler:
+        await self._connected
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.disconnect()
+
+    _kind = "Redis Sharded Connection"
+
+    def __repr__(self) -> str:
+        parts = []
+        for n in self._nodes:
+            pool = n._pool
+            db = pool.config.dbid if pool.config.dbid is not None else 0
+            parts.append(f"{pool.config.address}/{db} ({pool.connected}/{pool.poolsize} connected)")
+        return f"<{self._kind}: {', '.join(parts)}>"
+
+
+class ShardedUnixConnectionHandler(ShardedConnectionHandler):
+    """Sharding over Unix-socket servers (differs only in its repr)."""
+
+    _kind = "Redis Sharded Unix Connection"
+
+
+async def _merged(futs: list[Any], merge: Callable[[list[Any]], Any], convert: Convert) -> Any:
+    results = await asyncio.gather(*futs, return_exceptions=True)
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+    value = merge(results)
+    if convert is None:
+        return value
+    if type(convert) is Raw:
+        return convert.fn(value)
+    return convert(value)  # type: ignore[operator]
+
+
+class ShardedConnecting:
+    """What the non-lazy sharded functions return: await it (or ``async with`` it).
+
+    Resolves with the handler once every node's connections are ready; if one cannot connect,
+    every node is disconnected and its error raised.
+    """
+
+    def __init__(self, handler: ShardedConnectionHandler) -> None:
+        self.handler = handler
+        self._task: Optional[asyncio.Future[ShardedConnectionHandler]] = None
+
+    async def _wait(self) -> ShardedConnectionHandler:
+        try:
+            await asyncio.gather(*(n._pool.wait_all_ready() for n in self.handler._nodes))
+        except BaseException:
+            await self.handler.disconnect()
+            raise
+        return self.handler
+
+    def __await__(self) -> Generator[Any, None, ShardedConnectionHandler]:
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._wait())
+        return self._task.__await__()
+
+    async def __aenter__(self) -> ShardedConnectionHandler:
+        return await self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.handler.disconnect()
+
+
+# -- the connection functions ------------------------------------------------------------------
+
+
+def _check_poolsize(poolsize: Any) -> None:
+    if not isinstance(poolsize, int) or isinstance(poolsize, bool) or poolsize < 1:
+        raise ValueError(f"Redis poolsize must be an integer, not {poolsize!r}")
+
+
+def _parse_hosts(hosts: Any) -> list[tuple[str, int]]:
+    if not isinstance(hosts, (list, tuple)) or not hosts:
+        raise ValueError(_TCP_ERR)
+    out = []
+    for item in hosts:
+        try:
+            host, port = item.rsplit(":", 1)
+            out.append((host, int(port)))
+        except (AttributeError, TypeError, ValueError):
+            raise ValueError(_TCP_ERR) from None
+    return out
+
+
+def _sharded_tcp(
+    hosts: Any, dbid: Optional[int], poolsize: int, reconnect: bool, charset: Optional[str],
+    password: Optional[str], ssl_context_factory: SSLOption, connectTimeout: Optional[float],
+    replyTimeout: Optional[float], convertNumbers: bool, username: Optional[str], use_ssl: bool,
+    client_name: Optional[str],
+) -> ShardedConnectionHandler:
+    addrs = _parse_hosts(hosts)
+    _check_poolsize(poolsize)
+    configs = [
+        ConnectionConfig(
+            host=host[1:-1] if host.startswith("[") else host, port=port, dbid=dbid,
+            reconnect=reconnect, charset=charset,
+            password=password, username=username, tls=ssl_context_factory or use_ssl,
+            connect_timeout=connectTimeout, reply_timeout=replyTimeout,
+            convert_numbers=convertNumbers, client_name=client_name,
+        )
+        for host, port in addrs
+    ]
+    return ShardedConnectionHandler([ConnectionHandler(Pool(c, poolsize)) for c in configs])
+
+
+def _sharded_unix(
+    paths: Any, dbid: Optional[int], poolsize: int, reconnect: bool, charset: Optional[str],
+    password: Optional[str], connectTimeout: Optional[float], replyTimeout: Optional[float],
+    convertNumbers: bool, username: Optional[str], client_name: Optional[str],
+) -> ShardedUnixConnectionHandler:
+    if not isinstance(paths, (list, tuple)) or not paths or not all(isinstance(p, str) for p in paths):
+        raise ValueError(_UNIX_ERR)
+    _check_poolsize(poolsize)
+    configs = [
+        ConnectionConfig(
+            host=None, path=path, dbid=dbid, reconnect=reconnect, charset=charset,
+            password=password, username=username, connect_timeout=connectTimeout,
+            reply_timeout=replyTimeout, convert_numbers=convertNumbers, client_name=client_name,
+        )
+        for path in paths
+    ]
+    return ShardedUnixConnectionHandler([ConnectionHandler(Pool(c, poolsize)) for c in configs])
+
+
+def ShardedConnection(
+    hosts: Sequence[str], dbid: Optional[int] = None, reconnect: bool = True,
+    charset: Optional[str] = "utf-8", password: Optional[str] = None,
+    ssl_context_factory: SSLOption = False, connectTimeout: Optional[float] = None,
+    replyTimeout: Optional[float] = None, convertNumbers: bool = True,
+    username: Optional[str] = None, *, use_ssl: bool = False, client_name: Optional[str] = None,
+) -> ShardedConnecting:
+    """One connection per ``"host:port"``; await it for the sharded handler."""
+    return _sharded_tcp(hosts, dbid, 1, reconnect, charset, password, ssl_context_factory,
+                        connectTimeout, replyTimeout, convertNumbers, username, use_ssl,
+                        client_name)._connected
+
+
+def lazyShardedConnection(
+    hosts: Sequence[str], dbid: Optional[int] = None, reconnect: bool = True,
+    charset: Optional[str] = "utf-8", password: Optional[str] = None,
+    ssl_context_factory: SSLOption = False, connectTimeout: Optional[float] = None,
+    replyTimeout: Optional[float] = None, convertNumbers: bool = True,
+    username: Optional[str] = None, *, use_ssl: bool = False, client_name: Optional[str] = None,
+) -> ShardedConnectionHandler:
+    """One connection per ``"host:port"``; the handler is returned at once."""
+    return _sharded_tcp(hosts, dbid, 1, reconnect, charset, password, ssl_context_factory,
+                        connectTimeout, replyTimeout, convertNumbers, username, use_ssl,
+                        client_name)
+
+
+def ShardedConnectionPool(
+    hosts: Sequence[str], dbid: Optional[int] = None, poolsize: int = 10, reconnect: bool = True,
+    charset: Optional[str] = "utf-8", password: Optional[str] = None,
+    ssl_context_factory: SSLOption = False, connectTimeout: Optional[float] = None,
+    replyTimeout: Optional[float] = None, convertNumbers: bool = True,
+    username: Optional[str] = None, *, use_ssl: bool = False, client_name: Optional[str] = None,
+) -> ShardedConnecting:
+    """A pool of ``poolsize`` connections per ``"host:port"``; await it for the handler."""
+    return _sharded_tcp(hosts, dbid, poolsize, reconnect, charset, password, ssl_context_factory,
+                        connectTimeout, replyTimeout, convertNumbers, username, use_ssl,
+                        client_name)._connected
+
+
+def lazyShardedConnectionPool(
+    hosts: Sequence[str], dbid: Optional[int] = None, poolsize: int = 10, reconnect: bool = True,
+    charset: Optional[str] = "utf-8", password: Optional[str] = None,
+    ssl_context_factory: SSLOption = False, connectTimeout: Optional[float] = None,
+    replyTimeout: Optional[float] = None, convertNumbers: bool = True,
+    username: Optional[str] = None, *, use_ssl: bool = False, client_name: Optional[str] = None,
+) -> ShardedConnectionHandler:
+    """A pool of ``poolsize`` connections per ``"host:port"``, returned at once."""
+    return _sharded_tcp(hosts, dbid, poolsize, reconnect, charset, password, ssl_context_factory,
+                        connectTimeout, replyTimeout, convertNumbers, username, use_ssl,
+                        client_name)
+
+
+def ShardedUnixConnection(
+    paths: Sequence[str], dbid: Optional[int] = None, reconnect: bool = True,
+    charset: Optional[str] = "utf-8", password: Optional[str] = None,
+    connectTimeout: Optional[float] = None, replyTimeout: Optional[float] = None,
+    convertNumbers: bool = True, username: Optional[str] = None, *,
+    client_name: Optional[str] = None,
+) -> ShardedConnecting:
+    """One connection per Unix socket path; await it for the sharded handler."""
+    return _sharded_unix(paths, dbid, 1, reconnect, charset, password, connectTimeout,
+                         replyTimeout, convertNumbers, username, client_name)._connected
+
+
+def lazyShardedUnixConnection(
+    paths: Sequence[str], dbid: Optional[int] = None, reconnect: bool = True,
+    charset: Optional[str] = "utf-8", password: Optional[str] = None,
+    connectTimeout: Optional[float] = None, replyTimeout: Optional[float] = None,
+    convertNumbers: bool = True, username: Optional[str] = None, *,
+    client_name: Optional[str] = None,
+) -> ShardedUnixConnectionHandler:
+    """One connection per Unix socket path, returned at once."""
+    return _sharded_unix(paths, dbid, 1, reconnect, charset, password, connectTimeout,
+                         replyTimeout, convertNumbers, username, client_name)
+
+
+def ShardedUnixConnectionPool(
+    paths: Sequence[str], dbid: Optional[int] = None, poolsize: int = 10, reconnect: bool = True,
+    charset: Optional[str] = "utf-8", password: Optional[str] = None,
+    connectTimeout: Optional[float] = None, replyTimeout: Optional[float] = None,
+    convertNumbers: bool = True, username: Optional[str] = None, *,
+    client_name: Optional[str] = None,
+) -> ShardedConnecting:
+    """A pool per Unix socket path; await it for the sharded handler."""
+    return _sharded_unix(paths, dbid, poolsize, reconnect, charset, password, connectTimeout,
+                         replyTimeout, convertNumbers, username, client_name)._connected
+
+
+def lazyShardedUnixConnectionPool(
+    paths: Sequence[str], dbid: Optional[int] = None, poolsize: int = 10, reconnect: bool = True,
+    charset: Optional[str] = "utf-8", password: Optional[str] = None,
+    connectTimeout: Optional[float] = None, replyTimeout: Optional[float] = None,
+    convertNumbers: bool = True, username: Optional[str] = None, *,
+    client_name: Optional[str] = None,
+) -> ShardedUnixConnectionHandler:
+    """A pool per Unix socket path, returned at once."""
+    return _sharded_unix(paths, dbid, poolsize, reconnect, charset, password, connectTimeout,
+                         replyTimeout, convertNumbers, username, client_name)
