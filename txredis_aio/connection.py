@@ -23,7 +23,7 @@ import random
 import socket
 import ssl
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Optional, Union
 
 from ._compat import timeout as _timeout
 from ._protocol import RedisProtocol
@@ -62,6 +62,10 @@ class ConnectionConfig:
     client_name: Optional[str] = None
     # The asyncio.Protocol class each connection uses (pub/sub and monitor use subclasses).
     protocol_class: type[RedisProtocol] = field(default=RedisProtocol, repr=False)
+    # Topology hooks (Sentinel): ``resolve()`` names the (host, port) of each connect attempt;
+    # ``verify(proto)`` runs after the handshake and raises to refuse the node (e.g. not master).
+    resolve: Optional[Callable[[], Awaitable[tuple[str, int]]]] = field(default=None, repr=False)
+    verify: Optional[Callable[[RedisProtocol], Awaitable[None]]] = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.dbid is not None and (not isinstance(self.dbid, int) or isinstance(self.dbid, bool)):
@@ -202,6 +206,9 @@ class ConnectionSlot:
         def factory() -> RedisProtocol:
             return cfg.protocol_class(cfg.encode, cfg.decode, cfg.reply_timeout)
 
+        host, port = cfg.host, cfg.port
+        if cfg.resolve is not None and cfg.path is None:
+            host, port = await cfg.resolve()
         try:
             async with _timeout(cfg.connect_timeout):
                 if cfg.path is not None:
@@ -210,10 +217,10 @@ class ConnectionSlot:
                     sslctx = cfg.ssl_context()
                     _, proto = await loop.create_connection(
                         factory,
-                        cfg.host or "localhost",
-                        cfg.port,
+                        host or "localhost",
+                        port,
                         ssl=sslctx,
-                        server_hostname=cfg.host if sslctx is not None else None,
+                        server_hostname=host if sslctx is not None else None,
                     )
         except (asyncio.TimeoutError, TimeoutError):
             raise ConnectError(
@@ -227,6 +234,8 @@ class ConnectionSlot:
         try:
             async with _timeout(cfg.connect_timeout or DEFAULT_WAIT_FOR_CONNECT * 2):
                 await self._handshake(proto)
+                if cfg.verify is not None:
+                    await cfg.verify(proto)
         except BaseException:
             proto.close()
             raise
