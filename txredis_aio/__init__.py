@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._feed import Disconnected, Reconnected
 from ._resp import list_or_args
 from ._version import __version__
 from .client import Connecting, ConnectionHandler
@@ -44,6 +45,23 @@ from .factories import (
     lazyUnixConnectionPool,
 )
 from .hashring import HashRing
+from .monitor import (
+    Monitor,
+    MonitorConnection,
+    MonitoredCommand,
+    UnixMonitorConnection,
+    lazyMonitorConnection,
+    lazyUnixMonitorConnection,
+    parse_monitor_line,
+)
+from .pubsub import (
+    Message,
+    Subscriber,
+    SubscriberConnection,
+    UnixSubscriberConnection,
+    lazySubscriberConnection,
+    lazyUnixSubscriberConnection,
+)
 from .sharding import (
     CrossShardError,
     ShardedConnection,
@@ -101,6 +119,24 @@ __all__ = [
     "lazyUnixConnectionPool",
     "list_or_args",
     "version",
+]
+
+__all__ += [  # pub/sub and MONITOR
+    "Disconnected",
+    "Message",
+    "Monitor",
+    "MonitorConnection",
+    "MonitoredCommand",
+    "Reconnected",
+    "Subscriber",
+    "SubscriberConnection",
+    "UnixMonitorConnection",
+    "UnixSubscriberConnection",
+    "lazyMonitorConnection",
+    "lazySubscriberConnection",
+    "lazyUnixMonitorConnection",
+    "lazyUnixSubscriberConnection",
+    "parse_monitor_line",
 ]
 
 __all__ += [  # client-side sharding

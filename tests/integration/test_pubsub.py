@@ -1,0 +1,330 @@
+"""Pub/sub against real servers: confirmations, messages, conversions, reconnects, back-pressure."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Iterator
+
+import pytest
+
+import txredis_aio as redis
+from tests.conftest import LIMITED_PASSWORD, LIMITED_USER
+from txredis_aio.testing import RedisServer
+
+Message = redis.Message
+
+
+async def nxt(it: Any, timeout: float = 5.0) -> Any:
+    """The iterator's next item, failing the test if none comes in time."""
+    return await asyncio.wait_for(it.__anext__(), timeout)
+
+
+async def wait_for(cond: Any, timeout: float = 10.0) -> None:
+    """Poll ``cond()`` until true (never a fixed sleep standing in for a condition)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not cond():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+async def no_item(it: Any, within: float = 0.2) -> bool:
+    """True if the iterator yields nothing for ``within`` seconds (used only to check absence)."""
+    try:
+        item = await asyncio.wait_for(it.__anext__(), within)
+    except asyncio.TimeoutError:
+        return True
+    raise AssertionError(f"unexpected item {item!r}")
+
+
+@pytest.fixture
+async def sub(redis_server: RedisServer) -> Any:
+    s = await redis.SubscriberConnection(redis_server.host, redis_server.port)
+    yield s
+    await s.disconnect()
+
+
+@pytest.fixture
+def own_server() -> Iterator[RedisServer]:
+    """A server of this test's own, which it may kill, restart or reconfigure."""
+    with RedisServer() as srv:
+        yield srv
+
+
+async def test_multi_channel_subscribe_with_commands_in_between(sub: Any, rc: Any) -> None:
+    """A multi-channel SUBSCRIBE resolves with all its confirmations; a PING sent right after it
+    (pipelined, before any confirmation arrived) gets its own reply (txredisapi bug §11.7)."""
+    f1 = sub.subscribe(["c1", "c2", "c3"])
+    p1 = sub.ping()
+    f2 = sub.psubscribe("c*")
+    p2 = sub.ping("hello")
+    assert await f1 == [["subscribe", "c1", 1], ["subscribe", "c2", 2], ["subscribe", "c3", 3]]
+    assert await p1 == "PONG"
+    assert await f2 == [["psubscribe", "c*", 4]]
+    assert await p2 == "hello"
+    assert await rc.publish("c2", "x") == 2
+    got = {await nxt(sub), await nxt(sub)}
+    assert got == {Message(None, "c2", "x"), Message("c*", "c2", "x")}
+    assert await rc.pubsub_numsub("c1", "c2", "nope") == {"c1": 1, "c2": 1, "nope": 0}
+    assert await rc.pubsub_numpat() >= 1
+    assert "c3" in await rc.pubsub_channels("c*")
+    assert sub.channels == [b"c1", b"c2", b"c3"] and sub.patterns == [b"c*"]
+
+
+async def test_ping_outside_subscribed_mode(sub: Any) -> None:
+    """PING answers "PONG" both before any subscription (+PONG) and while subscribed (["pong", ""])."""
+    assert await sub.ping() == "PONG"
+    await sub.subscribe("only")
+    assert await sub.ping() == "PONG"
+
+
+async def test_plain_and_pattern_messages_in_order(sub: Any, rc: Any) -> None:
+    """Plain messages have pattern None, pattern messages carry their pattern; order is kept."""
+    await sub.subscribe("news.tech")
+    await sub.psubscribe(["sport.*"])
+    for i in range(5):
+        await rc.publish("news.tech", f"n{i}")
+        await rc.publish("sport.ball", f"s{i}")
+    got = [await nxt(sub) for _ in range(10)]
+    expected = []
+    for i in range(5):
+        expected += [Message(None, "news.tech", f"n{i}"), Message("sport.*", "sport.ball", f"s{i}")]
+    assert got == expected
+
+
+async def test_conversions_follow_connection_options(redis_server: RedisServer, rc: Any) -> None:
+    """Channel, pattern and payload obey convertNumbers and charset like every other reply."""
+    async with redis.SubscriberConnection(redis_server.host, redis_server.port) as s:
+        await s.subscribe(42)
+        await rc.publish(42, "7")
+        assert await nxt(s) == Message(None, 42, 7)
+    async with redis.SubscriberConnection(redis_server.host, redis_server.port, convertNumbers=False) as s:
+        await s.psubscribe("4*")
+        await rc.publish(42, "7.5")
+        assert await nxt(s) == Message("4*", "42", "7.5")
+
+
+async def test_binary_payloads_with_charset_none(redis_server: RedisServer, rc: Any) -> None:
+    """With charset=None channels and payloads are bytes, every byte value intact."""
+    payload = bytes(range(256)) * 4
+    async with redis.SubscriberConnection(redis_server.host, redis_server.port, charset=None) as s:
+        await s.subscribe(b"bin\xff")
+        await s.psubscribe(b"bi*")
+        await rc.publish(b"bin\xff", payload)
+        got = {await nxt(s), await nxt(s)}
+        assert got == {Message(None, b"bin\xff", payload), Message(b"bi*", b"bin\xff", payload)}
+
+
+async def test_unsubscribe_all_then_subscribe_again(sub: Any, rc: Any) -> None:
+    """Unsubscribe-all resolves once every channel is confirmed gone (patterns stay); after it a
+    publish reaches nobody, and subscribing again works."""
+    await sub.subscribe(["a", "b"])
+    await sub.psubscribe("p*")
+    res = await sub.unsubscribe()
+    assert sorted(r[1] for r in res) == ["a", "b"] and [r[0] for r in res] == ["unsubscribe"] * 2
+    assert res[-1][2] == 1  # the pattern still counts
+    assert sub.channels == []
+    assert await rc.publish("a", "lost") == 0
+    assert await sub.punsubscribe() == [["punsubscribe", "p*", 0]]
+    assert await sub.unsubscribe() == [["unsubscribe", None, 0]]  # nothing left: one confirmation
+    assert await sub.ping() == "PONG"
+    assert await sub.subscribe("a") == [["subscribe", "a", 1]]
+    assert await rc.publish("a", "found") == 1
+    assert await nxt(sub) == Message(None, "a", "found")
+    await sub.unsubscribe(["a", "never"])
+    assert await rc.pubsub_numsub("a") == {"a": 0}
+
+
+async def test_sharded_pubsub(sub: Any, rc: Any) -> None:
+    """SSUBSCRIBE/SPUBLISH/SUNSUBSCRIBE and PUBSUB SHARDCHANNELS/SHARDNUMSUB (Redis 7)."""
+    assert await sub.ssubscribe(["s1", "s2"]) == [["ssubscribe", "s1", 1], ["ssubscribe", "s2", 2]]
+    assert sorted(await rc.pubsub_shardchannels()) == ["s1", "s2"]
+    assert await rc.pubsub_shardchannels("s1") == ["s1"]
+    assert await rc.pubsub_shardnumsub("s1", "zz") == {"s1": 1, "zz": 0}
+    assert await rc.spublish("s2", "hey") == 1
+    assert await nxt(sub) == Message(None, "s2", "hey")
+    assert len(await sub.sunsubscribe()) == 2
+    assert await rc.spublish("s2", "hey") == 0
+
+
+async def test_other_commands_refused_synchronously(sub: Any) -> None:
+    """Ordinary commands raise RedisError when called, before anything is sent; the connection
+    stays usable. Unknown attributes are still AttributeError."""
+    with pytest.raises(redis.RedisError, match=r"get\(\) cannot run on a subscriber"):
+        sub.get("k")
+    with pytest.raises(redis.RedisError, match="cannot run on a subscriber"):
+        sub.publish("c", "m")
+    with pytest.raises(AttributeError):
+        sub.no_such_thing  # noqa: B018
+    with pytest.raises(ValueError):
+        sub.subscribe([])
+    with pytest.raises(TypeError, match="channel/pattern is of type dict"):
+        sub.subscribe([{"a": 1}])
+    assert sub.channels == []
+    assert await sub.ping() == "PONG"
+
+
+async def test_cancelled_subscribe_does_not_shift_replies(sub: Any, rc: Any) -> None:
+    """A cancelled subscribe's confirmations are consumed, never handed to the next command."""
+    f = sub.subscribe(["x", "y", "z"])
+    f.cancel()
+    assert await sub.ping() == "PONG"
+    assert await rc.publish("y", "still") == 1
+    assert await nxt(sub) == Message(None, "y", "still")
+
+
+async def test_refused_subscription_fails_that_call(auth_server: RedisServer) -> None:
+    """An error reply to SUBSCRIBE (ACL: no permission) fails that call only; the channel is
+    not kept for resubscription and the next command gets its own reply."""
+    async with redis.SubscriberConnection(auth_server.host, auth_server.port, username=LIMITED_USER,
+                                          password=LIMITED_PASSWORD) as s:
+        with pytest.raises(redis.ResponseError, match="NOPERM"):
+            await s.subscribe(["c1", "c2"])
+        assert s.channels == []
+        assert await s.ping() == "PONG"
+
+
+async def test_message_received_override(redis_server: RedisServer, rc: Any) -> None:
+    """A subclass overriding messageReceived (txredisapi style) gets every message instead of
+    the iterator."""
+
+    class Collector(redis.Subscriber):
+        got: list = []
+
+        def messageReceived(self, pattern: Any, channel: Any, message: Any) -> None:
+            self.got.append((pattern, channel, message))
+
+    async with redis.SubscriberConnection(redis_server.host, redis_server.port,
+                                          subscriber_class=Collector) as s:
+        assert isinstance(s, Collector)
+        await s.subscribe("cc")
+        await rc.publish("cc", "m1")
+        await wait_for(lambda: Collector.got == [(None, "cc", "m1")])
+        assert s.statistics()["queued"] == 0
+
+
+async def test_lazy_subscriber_subscribes_once_connected(redis_server: RedisServer, rc: Any) -> None:
+    """A lazy subscriber accepts subscribe() before it is connected and delivers messages after."""
+    s = redis.lazySubscriberConnection(redis_server.host, redis_server.port)
+    try:
+        res = await s.subscribe("lazy")
+        assert res[0][:2] == ["subscribe", "lazy"]
+        await wait_for(lambda: True)
+        assert await rc.publish("lazy", "m") == 1
+        assert await nxt(s) == Message(None, "lazy", "m")
+    finally:
+        await s.disconnect()
+
+
+async def test_unix_subscriber(unix_server: RedisServer) -> None:
+    """The Unix-socket variants work like the TCP ones."""
+    assert unix_server.unixsocket is not None
+    async with redis.UnixSubscriberConnection(unix_server.unixsocket) as s, \
+            redis.UnixConnection(unix_server.unixsocket) as c:
+        await s.subscribe("u")
+        await c.publish("u", "hi")
+        assert await nxt(s) == Message(None, "u", "hi")
+    s2 = redis.lazyUnixSubscriberConnection(unix_server.unixsocket)
+    assert await s2.ping() == "PONG"
+    await s2.disconnect()
+
+
+async def test_disconnect_ends_iteration(sub: Any, rc: Any) -> None:
+    """disconnect() ends ``async for`` cleanly after the messages already received."""
+    await sub.subscribe("end")
+    await rc.publish("end", "last")
+    await wait_for(lambda: sub.statistics()["queued"] == 1)
+    got = []
+
+    async def consume() -> None:
+        async for m in sub:
+            got.append(m)
+
+    task = asyncio.ensure_future(consume())
+    await sub.disconnect()
+    await asyncio.wait_for(task, 5)
+    assert got == [Message(None, "end", "last")]
+
+
+async def test_resubscribes_after_server_restart(own_server: RedisServer) -> None:
+    """After the server is killed and restarted on the same port, channels, patterns and shard
+    channels are subscribed again before new messages are yielded; with events=True the gap is
+    reported as Disconnected then Reconnected; without, nothing but messages is yielded."""
+    srv = own_server
+    s = await redis.SubscriberConnection(srv.host, srv.port, events=True)
+    quiet = await redis.SubscriberConnection(srv.host, srv.port)
+    for x in (s, quiet):
+        x._pool.initialDelay, x._pool.maxDelay = 0.02, 0.2
+        await x.subscribe(["r1", "r2"])
+        await x.psubscribe("rp*")
+        await x.ssubscribe("rs")
+    srv.kill()
+    ev = await nxt(s)
+    assert isinstance(ev, redis.Disconnected) and isinstance(ev.reason, redis.ConnectionError)
+    srv.start()
+    assert await nxt(s, 15) == redis.Reconnected()
+    async with redis.Connection(srv.host, srv.port) as pub:
+        assert await pub.pubsub_numsub("r1", "r2") == {"r1": 2, "r2": 2}
+        await wait_for(lambda: quiet.statistics()["connected"])
+        await quiet.ping()  # its resubscription is confirmed before this reply
+        assert await pub.publish("r2", "after") == 2
+        assert await pub.publish("rpx", "pat") == 2
+        assert await pub.spublish("rs", "shard") == 2
+    for x in (s, quiet):
+        got = [await nxt(x) for _ in range(3)]
+        assert got == [
+            Message(None, "r2", "after"), Message("rp*", "rpx", "pat"), Message(None, "rs", "shard"),
+        ]
+    await s.disconnect()
+    await quiet.disconnect()
+
+
+async def test_lost_connection_without_reconnect_ends_iteration(own_server: RedisServer) -> None:
+    """With reconnect=False a lost connection makes the iterator raise ConnectionError."""
+    s = await redis.SubscriberConnection(own_server.host, own_server.port, reconnect=False)
+    await s.subscribe("x")
+    own_server.kill()
+    with pytest.raises(redis.ConnectionError, match="Lost connection"):
+        await nxt(s)
+    await s.disconnect()
+
+
+async def test_slow_consumer_bounds_the_queue(redis_server: RedisServer) -> None:
+    """A consumer slower than the publisher pauses socket reading at max_queue and resumes
+    below the low-water mark: the queue never exceeds max_queue, nothing is lost or reordered."""
+    total, mark = 3000, 100
+    async with redis.SubscriberConnection(redis_server.host, redis_server.port, max_queue=mark) as s, \
+            redis.Connection(redis_server.host, redis_server.port) as rc:  # one socket: ordered
+        await s.subscribe("flood")
+        payload = "x" * 200
+        for start in range(0, total, 500):
+            await asyncio.gather(*(rc.publish("flood", f"{i}:{payload}") for i in range(start, start + 500)))
+        await wait_for(lambda: s.statistics()["paused"])
+        proto = s._proto
+        assert proto is not None and not proto.transport.is_reading()
+        assert s.statistics()["queued"] == mark
+        got = 0
+        async for m in s:
+            assert m.data == f"{got}:{payload}"
+            got += 1
+            if got % 50 == 0:
+                await asyncio.sleep(0)  # a slow consumer lets others run
+            if got == total:
+                break
+        stats = s.statistics()
+        assert stats["peak_queued"] <= mark
+        assert stats["pauses"] >= 2
+        assert not stats["paused"] and proto.transport.is_reading()
+
+
+async def test_keyspace_notifications(own_server: RedisServer) -> None:
+    """Keyspace notifications arrive through psubscribe once notify-keyspace-events is set."""
+    async with redis.Connection(own_server.host, own_server.port) as c, \
+            redis.SubscriberConnection(own_server.host, own_server.port) as s:
+        await c.execute_command("CONFIG", "SET", "notify-keyspace-events", "KEA")
+        await s.psubscribe("__keyspace@0__:*")
+        await c.set("foo", "bar")
+        await c.delete("foo")
+        assert await nxt(s) == Message("__keyspace@0__:*", "__keyspace@0__:foo", "set")
+        assert await nxt(s) == Message("__keyspace@0__:*", "__keyspace@0__:foo", "del")
+        assert await no_item(s)

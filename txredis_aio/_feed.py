@@ -1,0 +1,418 @@
+"""What pub/sub and MONITOR connections share: a stream of unsolicited replies, consumed by an
+async iterator with bounded memory, that survives reconnects.
+
+How this works
+--------------
+* A ``Feed`` owns a one-connection ``Pool`` (reconnect and backoff come with it) whose
+  protocol is a ``StreamProtocol``: it routes each reply either to the FIFO of command slots
+  (as ``RedisProtocol`` does) or to ``sink``, the feed's receiver of pushed items.
+* Items go to ``messageReceived`` (a subclass may override it); the default appends them to a
+  deque read by ``async for``. When the deque reaches ``max_queue`` the feed *pauses* the
+  protocol: it stops parsing (what is already read stays in the hiredis reader) and stops
+  reading from the socket; when the consumer has drained it to ``max_queue // 2`` parsing and
+  reading resume. So memory is bounded by ``max_queue`` items plus one socket read.
+* Each time a connection becomes ready the feed sends its *resume commands* (SUBSCRIBE... or
+  MONITOR) first; items pushed before all of them are confirmed are held back, then delivered
+  after a ``reconnected()`` notice. A lost connection calls ``disconnected(reason)``. With
+  ``events=True`` both notices are yielded by the iterator as ``Disconnected``/``Reconnected``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable, Generator, Generic, Optional, TypeVar
+
+import hiredis
+
+from ._protocol import RedisProtocol
+from ._resp import Raw
+from .connection import ConnectionConfig, ConnectionSlot, SSLOption
+from .errors import ConnectionError, InvalidResponse, ResponseError
+from .pool import Pool
+
+__all__ = ["Disconnected", "Feed", "Opening", "Reconnected", "StreamProtocol", "tcp_config", "unix_config"]
+
+log = logging.getLogger("txredis_aio")
+
+
+@dataclass(frozen=True)
+class Disconnected:
+    """Yielded (with ``events=True``) when the connection dropped: items may be missed from here."""
+
+    reason: BaseException
+
+
+@dataclass(frozen=True)
+class Reconnected:
+    """Yielded (with ``events=True``) once a new connection is up and resubscribed."""
+
+
+class StreamProtocol(RedisProtocol):
+    """A RedisProtocol that also receives pushed replies, and whose parsing can pause."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sink: Optional[Callable[..., None]] = None  # set by the owning feed
+        self._paused = False
+
+    def data_received(self, data: bytes) -> None:
+        self._reader.feed(data)
+        self._parse()
+
+    def _parse(self) -> None:
+        reader = self._reader
+        while not self._paused:
+            try:
+                reply = reader.gets()
+            except (InvalidResponse, hiredis.ProtocolError) as e:
+                self._abort(e if isinstance(e, InvalidResponse) else InvalidResponse(str(e)))
+                return
+            if reply is False:
+                return
+            if not self._route(reply):
+                self._reply(reply)
+            if self.closed:
+                return
+
+    def _route(self, reply: Any) -> bool:
+        """Handle ``reply`` if it is pushed (not a command's reply); say whether it was."""
+        raise NotImplementedError
+
+    def _reply(self, reply: Any) -> None:
+        """A command's reply: the oldest slot gets it (same rules as ``RedisProtocol``)."""
+        pending = self._pending
+        if not pending:
+            self._abort(InvalidResponse(f"Unexpected reply with no command waiting: {reply!r}"))
+            return
+        fut, convert, _ = pending.popleft()
+        if fut.done():
+            return
+        if isinstance(reply, ResponseError):
+            fut.set_exception(reply)
+            return
+        try:
+            if convert is None:
+                fut.set_result(self._decode(reply))
+            elif type(convert) is Raw:
+                fut.set_result(convert.fn(reply))
+            else:
+                fut.set_result(convert(self._decode(reply)))
+        except Exception as e:
+            fut.set_exception(e)
+
+    def pause(self) -> None:
+        """Stop parsing and reading until ``resume()``."""
+        self._paused = True
+        if self.transport is not None and not self.closed:
+            self.transport.pause_reading()
+
+    def resume(self) -> None:
+        """Parse what was read meanwhile, then read from the socket again (unless re-paused)."""
+        if not self._paused:
+            return
+        self._paused = False
+        self._parse()
+        if not self._paused and self.transport is not None and not self.closed:
+            self.transport.resume_reading()
+
+
+class _FeedPool(Pool):
+    """The feed's one-connection pool; it tells the feed when the connection goes away."""
+
+    def __init__(self, config: ConnectionConfig, feed: Feed) -> None:
+        self._feed = feed
+        super().__init__(config, 1)
+
+    def _slot_lost(self, slot: ConnectionSlot, proto: RedisProtocol) -> None:
+        super()._slot_lost(slot, proto)
+        self._feed._lost(proto, slot.state == "closed")
+
+    def _slot_failed(self, slot: ConnectionSlot, err: BaseException, final: bool) -> None:
+        super()._slot_failed(slot, err, final)
+        if final:
+            self._feed._finish(err)
+
+
+_CLEAN_END = ConnectionError("closed")
+
+
+class Feed:
+    """Base of ``Subscriber`` and ``Monitor`` (see the module docstring)."""
+
+    def __init__(self, config: ConnectionConfig, max_queue: int = 10000, events: bool = False) -> None:
+        if not isinstance(max_queue, int) or isinstance(max_queue, bool) or max_queue < 1:
+            raise ValueError(f"max_queue must be a positive integer, not {max_queue!r}")
+        self.config = config
+        self.max_queue = max_queue
+        self.low_water = max_queue // 2
+        self.events = events
+        self.pauses = 0
+        self.peak_queued = 0
+        self._queue: deque[Any] = deque()
+        self._waiters: list[asyncio.Future[None]] = []
+        self._proto: Optional[StreamProtocol] = None
+        self._paused = False
+        self._held: Optional[list[tuple]] = None
+        self._end: Optional[BaseException] = None
+        self._closing = False
+        self._had_connection = False
+        self._pool = _FeedPool(config, self)
+        self._started: asyncio.Future[None] = self._pool.loop.create_future()
+        self._pool.on_ready.append(self._ready)
+
+    # -- to be provided by subclasses -----------------------------------------------------------
+
+    def _resume(self, proto: StreamProtocol) -> list[asyncio.Future[Any]]:
+        """Send what re-establishes the stream on a new connection; return the replies' futures."""
+        raise NotImplementedError
+
+    def _deliver(self, item: tuple) -> None:
+        """Hand one pushed item (as the protocol's sink received it) to ``messageReceived``."""
+        raise NotImplementedError
+
+    # -- hooks a subclass may override ----------------------------------------------------------
+
+    def disconnected(self, reason: BaseException) -> None:
+        """The connection dropped (not by ``disconnect()``); pushed items may be missed."""
+        if self.events:
+            self._put(Disconnected(reason))
+
+    def reconnected(self) -> None:
+        """A new connection is up and the stream re-established (after ``disconnected``)."""
+        if self.events:
+            self._put(Reconnected())
+
+    # -- connection life -------------------------------------------------------------------------
+
+    def _ready(self, proto: RedisProtocol) -> None:
+        assert isinstance(proto, StreamProtocol), "a feed's pool must use a StreamProtocol"
+        proto.sink = self._sink
+        self._proto = proto
+        self._paused = False
+        again, self._had_connection = self._had_connection, True
+        if len(self._queue) >= self.max_queue:
+            self._pause(proto)
+        futs = self._resume(proto)
+        if not futs:
+            self._resumed(proto, futs, again)
+            return
+        self._held = []
+        left = [len(futs)]
+
+        def one_done(_: asyncio.Future[Any]) -> None:
+            left[0] -= 1
+            if left[0] == 0:
+                self._resumed(proto, futs, again)
+
+        for f in futs:
+            f.add_done_callback(one_done)
+
+    def _resumed(self, proto: StreamProtocol, futs: list[asyncio.Future[Any]], again: bool) -> None:
+        errors = [f.exception() for f in futs if not f.cancelled() and f.exception() is not None]
+        if proto is not self._proto:  # lost meanwhile: ``_lost`` released what was held
+            return
+        for e in errors:
+            log.warning("%r: could not re-establish the stream after connecting: %s", self, e)
+        if not self._started.done():
+            if errors and isinstance(errors[0], ResponseError):
+                self._started.set_exception(errors[0])
+            else:
+                self._started.set_result(None)
+        if again:
+            self.reconnected()
+        self._release_held()
+
+    def _release_held(self) -> None:
+        held, self._held = self._held, None
+        for item in held or ():
+            self._deliver(item)
+
+    def _sink(self, *item: Any) -> None:
+        if self._held is not None:
+            self._held.append(item)
+        else:
+            self._deliver(item)
+
+    def _lost(self, proto: RedisProtocol, final: bool) -> None:
+        if proto is not self._proto:
+            return
+        self._proto = None
+        self._paused = False
+        self._release_held()
+        if self._closing:
+            self._finish(None)
+            return
+        reason = ConnectionError("Lost connection")
+        self.disconnected(reason)
+        if final:
+            self._finish(reason)
+
+    def _finish(self, exc: Optional[BaseException]) -> None:
+        """No more items will come: the iterator ends (cleanly, or raising ``exc``)."""
+        if self._end is None:
+            self._end = exc or _CLEAN_END
+        if not self._started.done():
+            self._started.set_exception(exc or ConnectionError("Not connected"))
+            self._started.exception()
+        self._wake()
+
+    # -- sending -------------------------------------------------------------------------------
+
+    def _send(self, args: tuple, convert: Any) -> Any:
+        """Send a command on the live connection, or once the one being made is ready."""
+        proto = self._proto
+        if proto is not None and not proto.closed:
+            return proto.execute(args, convert, False)
+        self.config.encode(args)  # bad arguments fail now
+        return self._pool.loop.create_task(self._send_later(args, convert))
+
+    async def _send_later(self, args: tuple, convert: Any) -> Any:
+        if self._closing:
+            raise ConnectionError("Not connected")
+        await self._pool.wait_ready()
+        proto = self._proto
+        if proto is None:
+            raise ConnectionError("Not connected")
+        return await proto.execute(args, convert, False)
+
+    # -- the queue and the iterator -------------------------------------------------------------
+
+    def _put(self, item: Any) -> None:
+        q = self._queue
+        q.append(item)
+        n = len(q)
+        if n > self.peak_queued:
+            self.peak_queued = n
+        if n >= self.max_queue and not self._paused and self._proto is not None:
+            self._pause(self._proto)
+        if self._waiters:
+            self._wake()
+
+    def _pause(self, proto: StreamProtocol) -> None:
+        self._paused = True
+        self.pauses += 1
+        proto.pause()
+
+    def _wake(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for w in waiters:
+            if not w.done():
+                w.set_result(None)
+
+    def __aiter__(self) -> Feed:
+        return self
+
+    async def __anext__(self) -> Any:
+        q = self._queue
+        while not q:
+            if self._end is not None:
+                if self._end is _CLEAN_END:
+                    raise StopAsyncIteration
+                raise self._end
+            w = self._pool.loop.create_future()
+            self._waiters.append(w)
+            await w
+        item = q.popleft()
+        if self._paused and len(q) <= self.low_water:
+            self._paused = False
+            if self._proto is not None:
+                self._proto.resume()
+        return item
+
+    def statistics(self) -> dict[str, Any]:
+        """Queue state, for monitoring and tests: length, bounds, pauses so far, peak length."""
+        return {
+            "queued": len(self._queue), "max_queue": self.max_queue, "low_water": self.low_water,
+            "paused": self._paused, "pauses": self.pauses, "peak_queued": self.peak_queued,
+            "connected": self._proto is not None,
+        }
+
+    # -- opening and closing -------------------------------------------------------------------
+
+    async def wait_started(self) -> None:
+        """Wait until connected and the stream is established (raises the connect error)."""
+        await self._pool.wait_all_ready()
+        await asyncio.shield(self._started)
+
+    async def disconnect(self) -> None:
+        """Close the connection and stop reconnecting; the iterator ends after the queued items."""
+        self._closing = True
+        await self._pool.close()
+        self._finish(None)
+
+    async def __aenter__(self) -> Any:
+        await self.wait_started()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.disconnect()
+
+    def __repr__(self) -> str:
+        state = "connected" if self._proto is not None else ("closed" if self._end else "connecting")
+        return (
+            f"<{type(self).__name__} {self.config.address} {state} queued={len(self._queue)}"
+            f"{' paused' if self._paused else ''}>"
+        )
+
+
+F = TypeVar("F", bound=Feed)
+
+
+class Opening(Generic[F]):
+    """What the non-lazy functions return: await it (or ``async with`` it) for the started feed."""
+
+    def __init__(self, feed: F) -> None:
+        self.feed = feed
+        self._task: Optional[asyncio.Future[F]] = None
+
+    async def _wait(self) -> F:
+        try:
+            await self.feed.wait_started()
+        except BaseException:
+            await self.feed.disconnect()
+            raise
+        return self.feed
+
+    def __await__(self) -> Generator[Any, None, F]:
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._wait())
+        return self._task.__await__()
+
+    async def __aenter__(self) -> F:
+        return await self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.feed.disconnect()
+
+
+def tcp_config(
+    host: str, port: int, dbid: Optional[int], reconnect: bool, charset: Optional[str],
+    password: Optional[str], ssl_context_factory: SSLOption, connectTimeout: Optional[float],
+    replyTimeout: Optional[float], convertNumbers: bool, username: Optional[str], use_ssl: bool,
+    client_name: Optional[str], protocol_class: type[RedisProtocol],
+) -> ConnectionConfig:
+    """A TCP ConnectionConfig from txredisapi-style arguments."""
+    return ConnectionConfig(
+        host=host, port=port, dbid=dbid, reconnect=reconnect, charset=charset,
+        password=password, username=username, tls=ssl_context_factory or use_ssl,
+        connect_timeout=connectTimeout, reply_timeout=replyTimeout,
+        convert_numbers=convertNumbers, client_name=client_name, protocol_class=protocol_class,
+    )
+
+
+def unix_config(
+    path: str, dbid: Optional[int], reconnect: bool, charset: Optional[str],
+    password: Optional[str], connectTimeout: Optional[float], replyTimeout: Optional[float],
+    convertNumbers: bool, username: Optional[str], client_name: Optional[str],
+    protocol_class: type[RedisProtocol],
+) -> ConnectionConfig:
+    """A Unix-socket ConnectionConfig from txredisapi-style arguments."""
+    return ConnectionConfig(
+        host=None, path=path, dbid=dbid, reconnect=reconnect, charset=charset,
+        password=password, username=username, connect_timeout=connectTimeout,
+        reply_timeout=replyTimeout, convert_numbers=convertNumbers, client_name=client_name,
+        protocol_class=protocol_class,
+    )
