@@ -147,6 +147,7 @@ async def test_object_subcommands(rc) -> None:
     with pytest.raises(redis.ResponseError, match="LFU"):
         await rc.object_freq(a)
     assert await rc.object_encoding(k("none")) is None
+    assert any("ENCODING" in line for line in await rc.object_help())
 
 
 async def test_sort(rc) -> None:

@@ -236,6 +236,10 @@ class KeyCommands(CommandsBase):
         """The reference count of a key's value. https://redis.io/commands/object-refcount"""
         return self._execute("OBJECT", "REFCOUNT", key)
 
+    def object_help(self) -> Any:
+        """OBJECT's subcommand help text, as a list of lines. https://redis.io/commands/object-help"""
+        return self._execute("OBJECT", "HELP")
+
     def sort(
         self,
         key: Any,
