@@ -13,6 +13,7 @@ from typing import Any, AsyncIterator
 import pytest
 
 import txredis_aio as redis
+from txredis_aio.commands import Commands
 from txredis_aio.testing import RedisServer
 
 
@@ -42,3 +43,18 @@ async def rawstr_client(redis_server: RedisServer) -> AsyncIterator[Any]:
 def k(name: str) -> str:
     """A key name unique to this call, so tests never see each other's data."""
     return f"{name}:{uuid.uuid4().hex[:10]}"
+
+
+class Recorder(Commands):
+    """A handler whose ``_execute`` records the request instead of sending it (wire-form checks)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[Any, ...]] = []
+
+    def _execute(self, *args: Any, convert: Any = None) -> Any:
+        self.sent.append(args)
+        return None
+
+    def last(self, call: Any) -> tuple[Any, ...]:
+        """The request a command method call produced (``rec.last(rec.incr("k"))``)."""
+        return self.sent[-1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import txredis_aio as redis
-from tests.integration.cmd_clients import k, noconv_client, raw_client, rawstr_client  # noqa: F401
+from tests.integration.cmd_clients import Recorder, k, noconv_client, raw_client, rawstr_client  # noqa: F401
 
 
 async def test_set_get_and_hgetall_shapes(rc, noconv, raw) -> None:
@@ -91,3 +91,11 @@ async def test_wrong_type(rc) -> None:
     with pytest.raises(redis.WrongTypeError):
         await rc.hexists(a, "f")
     assert await rc.execute_command("GET", a) == "v"
+
+
+def test_wire_forms() -> None:
+    """hincr/hdecr are HINCRBY ±1; hset with both forms sends the positional pair first."""
+    r = Recorder()
+    assert r.last(r.hincr("h", "f")) == ("HINCRBY", "h", "f", 1)
+    assert r.last(r.hdecr("h", "f")) == ("HINCRBY", "h", "f", -1)
+    assert r.last(r.hset("h", "a", 1, mapping={"b": 2})) == ("HSET", "h", "a", 1, "b", 2)

@@ -7,7 +7,7 @@ import time
 import pytest
 
 import txredis_aio as redis
-from tests.integration.cmd_clients import k, noconv_client, raw_client, rawstr_client  # noqa: F401
+from tests.integration.cmd_clients import Recorder, k, noconv_client, raw_client, rawstr_client  # noqa: F401
 from txredis_aio.testing import RedisServer
 
 
@@ -182,3 +182,12 @@ async def test_migrate(rc) -> None:
         async with redis.Connection(other.host, other.port, dbid=5) as c:
             assert await c.get(a) == "v"
     assert await rc.get(a) == "v"
+
+
+def test_wire_forms() -> None:
+    """SORT builds txredisapi's argument order; SCAN adds TYPE last."""
+    r = Recorder()
+    assert r.last(r.sort("k", 0, 5, by="w_*", get="n_*", desc=True, alpha=True, store="d")) == (
+        "SORT", "k", "BY", "w_*", "LIMIT", 0, 5, "GET", "n_*", "DESC", "ALPHA", "STORE", "d")
+    assert r.last(r.scan(5, "p*", 10, _type="hash")) == (
+        "SCAN", 5, "MATCH", "p*", "COUNT", 10, "TYPE", "hash")

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 import txredis_aio as redis
-from tests.integration.cmd_clients import k, noconv_client, raw_client, rawstr_client  # noqa: F401
+from tests.integration.cmd_clients import Recorder, k, noconv_client, raw_client, rawstr_client  # noqa: F401
 
 
 async def test_zadd_and_withscores_shapes(rc, noconv, rawstr) -> None:
@@ -223,3 +223,15 @@ async def test_wrong_type(rc) -> None:
     with pytest.raises(redis.WrongTypeError):
         await rc.zrange(a, withscores=True)
     assert await rc.execute_command("GET", a) == "v"
+
+
+def test_wire_forms() -> None:
+    """zcount with the default bounds sends ZCARD; weights and aggregate follow txredisapi's order."""
+    r = Recorder()
+    assert r.last(r.zcount("z")) == ("ZCARD", "z")
+    assert r.last(r.zcount("z", 1)) == ("ZCOUNT", "z", 1, "+inf")
+    assert r.last(r.zunionstore("d", {"a": 2, "b": 3}, min)) == (
+        "ZUNIONSTORE", "d", 2, "a", "b", "WEIGHTS", 2, 3, "AGGREGATE", "MIN")
+    assert r.last(r.zadd("z", 1, "m", xx=True, ch=True)) == ("ZADD", "z", "XX", "CH", 1, "m")
+    assert r.last(r.zrangebyscore("z", 1, 2, True, 0, 5)) == (
+        "ZRANGEBYSCORE", "z", 1, 2, "WITHSCORES", "LIMIT", 0, 5)

@@ -7,7 +7,7 @@ import time
 import pytest
 
 import txredis_aio as redis
-from tests.integration.cmd_clients import k, noconv_client, raw_client, rawstr_client  # noqa: F401
+from tests.integration.cmd_clients import Recorder, k, noconv_client, raw_client, rawstr_client  # noqa: F401
 
 
 async def test_set_get_and_options(rc) -> None:
@@ -150,3 +150,12 @@ async def test_wrong_type_keeps_connection(rc) -> None:
     with pytest.raises(redis.ResponseError):
         await rc.getrange(a, 0, 1)
     assert await rc.ping() == "PONG"
+
+
+def test_wire_forms() -> None:
+    """incr/decr go out as INCRBY/DECRBY (txredisapi); SET options keep txredisapi's order."""
+    r = Recorder()
+    assert r.last(r.incr("k")) == ("INCRBY", "k", 1)
+    assert r.last(r.decr("k", 3)) == ("DECRBY", "k", 3)
+    assert r.last(r.set("k", "v", 10, only_if_not_exists=True)) == ("SET", "k", "v", "EX", 10, "NX")
+    assert r.last(r.substr("k", 1)) == ("SUBSTR", "k", 1, -1)
