@@ -209,7 +209,6 @@ async def test_lazy_subscriber_subscribes_once_connected(redis_server: RedisServ
     try:
         res = await s.subscribe("lazy")
         assert res[0][:2] == ["subscribe", "lazy"]
-        await wait_for(lambda: True)
         assert await rc.publish("lazy", "m") == 1
         assert await nxt(s) == Message(None, "lazy", "m")
     finally:
@@ -264,9 +263,9 @@ async def test_resubscribes_after_server_restart(own_server: RedisServer) -> Non
     srv.start()
     assert await nxt(s, 15) == redis.Reconnected()
     async with redis.Connection(srv.host, srv.port) as pub:
-        assert await pub.pubsub_numsub("r1", "r2") == {"r1": 2, "r2": 2}
-        await wait_for(lambda: quiet.statistics()["connected"])
+        await wait_for(lambda: quiet.statistics()["connected"], 15)
         await quiet.ping()  # its resubscription is confirmed before this reply
+        assert await pub.pubsub_numsub("r1", "r2") == {"r1": 2, "r2": 2}
         assert await pub.publish("r2", "after") == 2
         assert await pub.publish("rpx", "pat") == 2
         assert await pub.spublish("rs", "shard") == 2
@@ -328,3 +327,28 @@ async def test_keyspace_notifications(own_server: RedisServer) -> None:
         assert await nxt(s) == Message("__keyspace@0__:*", "__keyspace@0__:foo", "set")
         assert await nxt(s) == Message("__keyspace@0__:*", "__keyspace@0__:foo", "del")
         assert await no_item(s)
+
+
+async def test_subscribe_while_down_is_kept_for_reconnect(own_server: RedisServer) -> None:
+    """A subscribe() made while the server is down fails with ConnectionError, but the channel
+    stays in the subscriber's set and is subscribed when the connection comes back; an
+    unsubscribe() made while down is honoured the same way."""
+    srv = own_server
+    s = await redis.SubscriberConnection(srv.host, srv.port, events=True)
+    s._pool.initialDelay, s._pool.maxDelay = 0.5, 0.5
+    await s.subscribe(["old", "gone"])
+    srv.kill()
+    assert isinstance(await nxt(s), redis.Disconnected)
+    await wait_for(lambda: s._pool._slots[0].state == "down")
+    with pytest.raises(redis.ConnectionError, match="Not connected"):
+        await s.subscribe("late")
+    with pytest.raises(redis.ConnectionError, match="Not connected"):
+        await s.unsubscribe("gone")
+    assert s.channels == [b"old", b"late"]
+    srv.start()
+    assert await nxt(s, 15) == redis.Reconnected()
+    async with redis.Connection(srv.host, srv.port) as pub:
+        assert await pub.pubsub_numsub("old", "late", "gone") == {"old": 1, "late": 1, "gone": 0}
+        await pub.publish("late", "m")
+        assert await nxt(s) == Message(None, "late", "m")
+    await s.disconnect()
