@@ -7,6 +7,7 @@ Tests give their keys unique names, so these clients share the ``rc`` fixture's 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any, AsyncIterator
 
@@ -58,3 +59,11 @@ class Recorder(Commands):
     def last(self, call: Any) -> tuple[Any, ...]:
         """The request a command method call produced (``rec.last(rec.incr("k"))``)."""
         return self.sent[-1]
+
+
+async def wait_blocked(rc: Any, timeout: float = 5.0) -> None:
+    """Poll INFO until the server reports a blocked client (a waiter is in place)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while "blocked_clients:1" not in await rc.execute_command("INFO", "clients"):
+        assert asyncio.get_running_loop().time() < deadline, "no client blocked in time"
+        await asyncio.sleep(0.005)

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 import txredis_aio as redis
-from tests.integration.cmd_clients import k, noconv_client, raw_client, rawstr_client  # noqa: F401
+from tests.integration.cmd_clients import k, noconv_client, raw_client, rawstr_client, wait_blocked  # noqa: F401
 
 
 async def test_push_range_and_shapes(rc, noconv, rawstr) -> None:
@@ -97,10 +97,7 @@ async def test_blpop_wakes_on_push(redis_server, rc) -> None:
     a = k("w")
     async with redis.Connection(redis_server.host, redis_server.port) as waiter:
         fut = asyncio.ensure_future(waiter.blpop([a], timeout=5))
-        deadline = asyncio.get_running_loop().time() + 5
-        while "blocked_clients:1" not in await rc.execute_command("INFO", "clients"):
-            assert asyncio.get_running_loop().time() < deadline
-            await asyncio.sleep(0.005)
+        await wait_blocked(rc)
         await rc.rpush(a, "hello")
         assert await fut == [a, "hello"]
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 import txredis_aio as redis
-from tests.integration.cmd_clients import Recorder, k, noconv_client, raw_client, rawstr_client  # noqa: F401
+from tests.integration.cmd_clients import Recorder, k, noconv_client, raw_client, rawstr_client, wait_blocked  # noqa: F401
 
 
 async def test_zadd_and_withscores_shapes(rc, noconv, rawstr) -> None:
@@ -177,10 +177,7 @@ async def test_bzpopmin_wakes(redis_server, rc) -> None:
     z = k("w")
     async with redis.Connection(redis_server.host, redis_server.port) as waiter:
         fut = asyncio.ensure_future(waiter.bzpopmin([z], timeout=5))
-        deadline = asyncio.get_running_loop().time() + 5
-        while "blocked_clients:1" not in await rc.execute_command("INFO", "clients"):
-            assert asyncio.get_running_loop().time() < deadline
-            await asyncio.sleep(0.005)
+        await wait_blocked(rc)
         await rc.zadd(z, 2.5, "m")
         assert await fut == [z, "m", 2.5]
 

@@ -6,7 +6,7 @@ from typing import Any, AsyncIterator, Mapping, Optional
 
 from ..errors import InvalidData
 from ._base import CommandsBase
-from .keys import scan_args, scan_done
+from .keys import scan_args, scan_pages
 from .lists import key_list
 from .strings import to_float
 
@@ -145,10 +145,5 @@ class HashCommands(CommandsBase):
         self, key: Any, pattern: Any = None, count: Optional[int] = None,
     ) -> AsyncIterator[tuple[Any, Any]]:
         """``async for field, value in rc.hscan_iter(key)``: every pair HSCAN returns, cursor handled."""
-        cursor: Any = 0
-        while True:
-            cursor, flat = await self.hscan(key, cursor, pattern, count)
-            for pair in zip(flat[::2], flat[1::2]):
-                yield pair
-            if scan_done(cursor):
-                return
+        async for pair in scan_pages(lambda cursor: self.hscan(key, cursor, pattern, count), _pairs):
+            yield pair

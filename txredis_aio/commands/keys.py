@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Optional
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Optional
 
 from ..errors import InvalidData, RedisError
 from ._base import CommandsBase, Raw, list_or_args
 
-__all__ = ["KeyCommands", "expire_options", "scan_args", "scan_done"]
+__all__ = ["KeyCommands", "expire_options", "scan_args", "scan_pages"]
 
 
 def scan_args(cursor: Any, pattern: Any, count: Optional[int]) -> list[Any]:
@@ -20,9 +20,20 @@ def scan_args(cursor: Any, pattern: Any, count: Optional[int]) -> list[Any]:
     return args
 
 
-def scan_done(cursor: Any) -> bool:
-    """Whether a SCAN-family cursor (int, str or bytes, per convertNumbers/charset) is 0."""
-    return int(cursor) == 0
+async def scan_pages(
+    fetch: Callable[[Any], Awaitable[Any]], items: Callable[[Any], Iterable[Any]] = iter,
+) -> AsyncIterator[Any]:
+    """Drive a SCAN-family cursor: ``fetch(cursor)`` one page, yield ``items(page)``, until 0.
+
+    The cursor is an int, str or bytes depending on convertNumbers/charset; all work.
+    """
+    cursor: Any = 0
+    while True:
+        cursor, page = await fetch(cursor)
+        for item in items(page):
+            yield item
+        if int(cursor) == 0:
+            return
 
 
 def expire_options(nx: bool, xx: bool, gt: bool, lt: bool) -> list[str]:
@@ -104,13 +115,8 @@ class KeyCommands(CommandsBase):
 
         Like SCAN, a key may be yielded more than once if the key space changes meanwhile.
         """
-        cursor: Any = 0
-        while True:
-            cursor, keys = await self.scan(cursor, pattern, count, _type=_type)
-            for key in keys:
-                yield key
-            if scan_done(cursor):
-                return
+        async for key in scan_pages(lambda cursor: self.scan(cursor, pattern, count, _type=_type)):
+            yield key
 
     def randomkey(self) -> Any:
         """A random key name, or None if the database is empty. https://redis.io/commands/randomkey"""

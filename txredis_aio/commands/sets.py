@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, AsyncIterator, Optional
 
 from ._base import CommandsBase, list_or_args
-from .keys import scan_args, scan_done
+from .keys import scan_args, scan_pages
 
 __all__ = ["SetCommands", "to_set"]
 
@@ -104,10 +104,5 @@ class SetCommands(CommandsBase):
         self, key: Any, pattern: Any = None, count: Optional[int] = None,
     ) -> AsyncIterator[Any]:
         """``async for member in rc.sscan_iter(key)``: every member SSCAN returns, cursor handled."""
-        cursor: Any = 0
-        while True:
-            cursor, members = await self.sscan(key, cursor, pattern, count)
-            for member in members:
-                yield member
-            if scan_done(cursor):
-                return
+        async for member in scan_pages(lambda cursor: self.sscan(key, cursor, pattern, count)):
+            yield member

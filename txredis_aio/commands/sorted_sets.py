@@ -10,7 +10,7 @@ from typing import Any, AsyncIterator, Optional
 
 from ..errors import InvalidData
 from ._base import CommandsBase, list_or_args
-from .keys import scan_args, scan_done
+from .keys import scan_args, scan_pages
 from .lists import key_list, side
 
 __all__ = ["SortedSetCommands", "with_scores"]
@@ -383,10 +383,5 @@ class SortedSetCommands(CommandsBase):
         self, key: Any, pattern: Any = None, count: Optional[int] = None,
     ) -> AsyncIterator[tuple[Any, float]]:
         """``async for member, score in rc.zscan_iter(key)``: scores as floats, cursor handled."""
-        cursor: Any = 0
-        while True:
-            cursor, flat = await self.zscan(key, cursor, pattern, count)
-            for pair in with_scores(flat):
-                yield pair
-            if scan_done(cursor):
-                return
+        async for pair in scan_pages(lambda cursor: self.zscan(key, cursor, pattern, count), with_scores):
+            yield pair
