@@ -27,6 +27,9 @@ _INFO: dict[str, CommandInfo] = {
     for name, (arity, flags, acl, specs) in COMMANDS.items()
 }
 _CONTAINERS = frozenset(name.split("|", 1)[0] for name in _INFO if "|" in name)
+# Commands that hold their connection until a condition or timeout although COMMAND INFO does
+# not flag them ``blocking`` (WAIT, WAITAOF): pools must lease a connection for them too.
+_ALSO_BLOCKING = frozenset({"wait", "waitaof"})
 
 
 def _text(x: Any) -> str:
@@ -46,7 +49,11 @@ def command_info(args: tuple) -> Optional[CommandInfo]:
 def is_blocking(args: tuple) -> bool:
     """True when this request may block its connection (XREAD/XREADGROUP only with BLOCK)."""
     info = command_info(args)
-    if info is None or "blocking" not in info.flags:
+    if info is None:
+        return False
+    if info.name in _ALSO_BLOCKING:
+        return True
+    if "blocking" not in info.flags:
         return False
     if info.name in ("xread", "xreadgroup"):
         return any(_text(a).upper() == "BLOCK" for a in args[1:] if isinstance(a, (str, bytes)))
