@@ -6,6 +6,14 @@ from ._feed import Disconnected, Reconnected
 from ._resp import list_or_args
 from ._version import __version__
 from .client import Connecting, ConnectionHandler
+from .cluster import (
+    ClusterConnecting,
+    ClusterConnection,
+    ClusterError,
+    ClusterHandler,
+    CrossSlotError,
+    lazyClusterConnection,
+)
 from .commands.bitmaps import BitFieldOperations
 from .commands.scripting import Script
 from .errors import (
@@ -62,6 +70,7 @@ from .pubsub import (
     lazySubscriberConnection,
     lazyUnixSubscriberConnection,
 )
+from .sentinel import Sentinel, SentinelConnectionHandler
 from .sharding import (
     CrossShardError,
     ShardedConnection,
@@ -153,4 +162,18 @@ __all__ += [  # client-side sharding
     "lazyShardedConnectionPool",
     "lazyShardedUnixConnection",
     "lazyShardedUnixConnectionPool",
+]
+
+__all__ += [  # Redis Cluster
+    "ClusterConnecting",
+    "ClusterConnection",
+    "ClusterError",
+    "ClusterHandler",
+    "CrossSlotError",
+    "lazyClusterConnection",
+]
+
+__all__ += [  # Sentinel
+    "Sentinel",
+    "SentinelConnectionHandler",
 ]

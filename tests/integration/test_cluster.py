@@ -1,0 +1,303 @@
+"""ClusterConnection against a real 3-primary/3-replica Redis Cluster (see cluster_fixtures)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+import pytest
+
+import txredis_aio as redis
+from tests.integration import cluster_fixtures
+from tests.integration.cluster_fixtures import RedisCluster, command, info_fields, wait_for
+from txredis_aio._crc16 import slot_of
+from txredis_aio.cluster import ClusterError, ClusterHandler, CrossSlotError
+
+pytestmark = pytest.mark.timeout(180)
+redis_cluster = cluster_fixtures.redis_cluster
+
+
+@pytest.fixture
+async def rc(redis_cluster: RedisCluster):
+    """A cluster client (pool of 2 per node) on a flushed cluster."""
+    redis_cluster.flushall()
+    client = await redis.ClusterConnection(redis_cluster.startup_nodes, poolsize=2)
+    yield client
+    await client.disconnect()
+
+
+def keys_on_distinct_slots(n: int, prefix: str = "k") -> list[str]:
+    keys: list[str] = []
+    slots: set[int] = set()
+    i = 0
+    while len(keys) < n:
+        k = f"{prefix}{i}"
+        i += 1
+        if slot_of(k) not in slots:
+            slots.add(slot_of(k))
+            keys.append(k)
+    return keys
+
+
+async def test_slots_match_server(redis_cluster: RedisCluster) -> None:
+    """The client computes the same slot as CLUSTER KEYSLOT, hash tags and non-ASCII included."""
+    keys = [f"key:{random.random()}" for _ in range(200)] + ["{tag}a", "x{tag}y", "{}z", "é{ü}"]
+    port = redis_cluster.ports[0]
+    for k in keys:
+        assert slot_of(k) == command(port, "CLUSTER", "KEYSLOT", k), k
+
+
+async def test_commands_across_many_keys(rc: ClusterHandler, redis_cluster: RedisCluster) -> None:
+    """2000 concurrent SETs then GETs over all primaries land where the server expects them."""
+    keys = [f"user:{i}" for i in range(2000)]
+    assert await asyncio.gather(*(rc.set(k, i) for i, k in enumerate(keys))) == ["OK"] * 2000
+    assert await asyncio.gather(*(rc.get(k) for k in keys)) == list(range(2000))
+    per_node = {p: command(p, "DBSIZE") for p in redis_cluster.primaries()}
+    assert sum(per_node.values()) == 2000 and all(n > 400 for n in per_node.values()), per_node
+    assert await rc.execute_command("DBSIZE") == 2000  # keyless: summed over primaries
+    assert rc.stats["moved"] == 0 and rc.stats["ask"] == 0
+    assert "primaries=3" in repr(rc) and "slots=16384/16384" in repr(rc)
+
+
+async def test_keyless_commands(rc: ClusterHandler) -> None:
+    """PING/KEYS/FLUSHDB go to every primary and merge; other keyless commands go to one."""
+    assert await rc.ping() == "PONG"
+    await rc.mset({f"kl{i}": i for i in range(30)})
+    assert sorted(await rc.execute_command("KEYS", "kl*")) == sorted(f"kl{i}" for i in range(30))
+    assert "redis_version" in await rc.info()
+    assert await rc.execute_command("FLUSHDB") == "OK"
+    assert await rc.execute_command("DBSIZE") == 0
+    with pytest.raises(redis.RedisError):
+        rc.execute_command("SUBSCRIBE", "chan")
+
+
+async def test_cross_slot_mget_in_key_order(rc: ClusterHandler) -> None:
+    """mget over keys of many slots returns the values in the order the keys were given."""
+    keys = keys_on_distinct_slots(50)
+    await rc.mset({k: f"v-{k}" for k in keys})
+    order = random.sample(keys + ["missing-a", "missing-b"], len(keys) + 2)
+    assert await rc.mget(order) == [None if k.startswith("missing") else f"v-{k}" for k in order]
+    assert await rc.mget([order[1], order[0]]) == [await rc.get(order[1]), await rc.get(order[0])]
+
+
+async def test_split_counting_commands(rc: ClusterHandler) -> None:
+    """exists/touch/delete/unlink over many slots sum the per-slot counts."""
+    keys = keys_on_distinct_slots(20, "c")
+    await rc.mset({k: 1 for k in keys[:15]})
+    assert await rc.exists(*keys) == 15
+    assert await rc.exists(keys[0]) == 1
+    assert await rc.touch(keys) == 15
+    assert await rc.delete(keys[:10]) == 10
+    assert await rc.unlink(keys) == 5
+    assert await rc.exists(*keys) == 0
+
+
+async def test_same_slot_multikey_and_cross_slot_error(rc: ClusterHandler) -> None:
+    """Other multi-key commands run when keys share a slot, and fail before sending otherwise."""
+    assert await rc.execute_command("MSETNX", "{u1}a", 1, "{u1}b", 2) == 1
+    await rc.execute_command("SADD", "{u1}s1", "a", "b")
+    await rc.execute_command("SADD", "{u1}s2", "b", "c")
+    assert await rc.execute_command("SUNIONSTORE", "{u1}dst", "{u1}s1", "{u1}s2") == 3
+    a, b = keys_on_distinct_slots(2, "x")
+    with pytest.raises(CrossSlotError) as ei:
+        rc.execute_command("MSETNX", a, 1, b, 2)  # raised synchronously, nothing sent
+    assert a in str(ei.value) and b in str(ei.value) and "CROSSSLOT" in str(ei.value)
+    assert isinstance(ei.value, redis.ResponseError)
+    assert await rc.mget([a, b]) == [None, None]
+
+
+async def test_pipeline_over_several_nodes(rc: ClusterHandler, redis_cluster: RedisCluster) -> None:
+    """A pipeline spanning every primary returns replies in call order, errors in place."""
+    p = await rc.pipeline()
+    keys = [f"p{i}" for i in range(300)]
+    for i, k in enumerate(keys):
+        p.set(k, i)
+    for k in keys:
+        p.incr(k)
+    p.get(keys[0])
+    replies = await p.execute_pipeline()
+    assert replies == ["OK"] * 300 + list(range(1, 301)) + [1]
+    owners = {redis_cluster.owner_port(slot_of(k)) for k in keys}
+    assert len(owners) == 3
+    p = await rc.pipeline()
+    assert await p.execute_pipeline() == []
+
+
+async def test_blocking_command(rc: ClusterHandler) -> None:
+    """BLPOP waits on a leased connection of the key's node and gets the value pushed later."""
+    waiter = asyncio.ensure_future(rc.execute_command("BLPOP", "queue", 5))
+    await asyncio.sleep(0.05)
+    assert not waiter.done()
+    await rc.execute_command("RPUSH", "queue", "job")
+    assert await waiter == ["queue", "job"]
+
+
+async def test_lazy_connection_and_context_manager(redis_cluster: RedisCluster) -> None:
+    """lazyClusterConnection accepts commands before the slot map is loaded; async with closes."""
+    rc = redis.lazyClusterConnection([("127.0.0.1", redis_cluster.ports[1])])
+    assert await rc.set("lazy", "v") == "OK"
+    assert await rc.get("lazy") == "v"
+    await rc.disconnect()
+    with pytest.raises(redis.ConnectionError):
+        await rc.get("lazy")
+    async with redis.ClusterConnection(redis_cluster.startup_nodes) as c:
+        assert await c.get("lazy") == "v"
+    assert c.closed
+
+
+async def test_unreachable_startup_nodes(redis_cluster: RedisCluster) -> None:
+    """With no reachable startup node, awaiting the connection raises ConnectionError naming them."""
+    from txredis_aio.testing import free_port
+
+    port = free_port()
+    with pytest.raises(redis.ConnectionError) as ei:
+        await redis.ClusterConnection([f"127.0.0.1:{port}"], connectTimeout=1)
+    assert str(port) in str(ei.value)
+
+
+async def _incr_load(rc: ClusterHandler, keys: list[str], stop: asyncio.Event,
+                     acked: dict[str, int], errors: list[BaseException]) -> None:
+    while not stop.is_set():
+        k = random.choice(keys)
+        try:
+            await rc.incr(k)
+        except redis.RedisError as e:
+            errors.append(e)
+            await asyncio.sleep(0.01)
+        else:
+            acked[k] += 1
+
+
+async def test_slot_migration_under_traffic(rc: ClusterHandler, redis_cluster: RedisCluster) -> None:
+    """Moving a slot (IMPORTING/MIGRATING, MIGRATE, SETSLOT NODE) while INCRs run: ASK and MOVED
+    are followed, no INCR fails, none is lost and none is applied twice."""
+    slot = slot_of("{mig}")
+    src = redis_cluster.owner_port(slot)
+    dst = next(p for p in redis_cluster.primaries() if p != src)
+    src_id, dst_id = redis_cluster.node_id(src), redis_cluster.node_id(dst)
+    keys = [f"{{mig}}:{i}" for i in range(40)]
+    acked = {k: 0 for k in keys}
+    errors: list[BaseException] = []
+    stop = asyncio.Event()
+    workers = [asyncio.ensure_future(_incr_load(rc, keys, stop, acked, errors)) for _ in range(20)]
+    try:
+        await asyncio.sleep(0.2)
+        assert command(dst, "CLUSTER", "SETSLOT", slot, "IMPORTING", src_id) == "OK"
+        assert command(src, "CLUSTER", "SETSLOT", slot, "MIGRATING", dst_id) == "OK"
+        while True:
+            batch = command(src, "CLUSTER", "GETKEYSINSLOT", slot, 5)
+            if not batch:
+                break
+            assert command(src, "MIGRATE", "127.0.0.1", dst, "", 0, 5000, "KEYS", *batch) == "OK"
+            await asyncio.sleep(0.02)  # let traffic hit the half-migrated slot
+        for port in redis_cluster.primaries():
+            assert command(port, "CLUSTER", "SETSLOT", slot, "NODE", dst_id) == "OK"
+        await asyncio.sleep(0.3)
+    finally:
+        stop.set()
+        await asyncio.gather(*workers)
+    assert errors == []
+    assert rc.stats["ask"] > 0 and rc.stats["moved"] > 0, rc.stats
+    values = await rc.mget(keys)
+    assert values == [acked[k] or None for k in keys]
+    assert sum(acked.values()) > 100
+    assert rc.node_for_key("{mig}") == f"127.0.0.1:{dst}"
+    redis_cluster.wait_healthy()
+
+
+async def test_redirect_loop_gives_clear_error(rc: ClusterHandler, redis_cluster: RedisCluster) -> None:
+    """A slot marked MIGRATING on its owner but not IMPORTING on the target bounces ASK/MOVED
+    forever; the client stops after max_redirects with ClusterError."""
+    slot = slot_of("{loop}")
+    src = redis_cluster.owner_port(slot)
+    dst = next(p for p in redis_cluster.primaries() if p != src)
+    assert command(src, "CLUSTER", "SETSLOT", slot, "MIGRATING", redis_cluster.node_id(dst)) == "OK"
+    try:
+        with pytest.raises(ClusterError) as ei:
+            await rc.get("{loop}missing")
+        assert "redirections" in str(ei.value)
+    finally:
+        assert command(src, "CLUSTER", "SETSLOT", slot, "STABLE") == "OK"
+    assert await rc.get("{loop}missing") is None
+
+
+async def test_reads_from_replicas(redis_cluster: RedisCluster) -> None:
+    """read_from_replicas=True: GETs are served by replicas (their GET counters grow), SETs by
+    primaries only (replicas' SET counters stay as replication leaves them)."""
+    redis_cluster.flushall()
+    primaries = redis_cluster.primaries()
+    replicas = [p for p in redis_cluster.ports if p not in primaries and redis_cluster.server(p).proc]
+
+    def calls(port: int, cmd: str) -> int:
+        stats = info_fields(command(port, "INFO", "commandstats"))
+        entry = stats.get(f"cmdstat_{cmd}")
+        return int(entry.split(",")[0].split("=")[1]) if entry else 0
+
+    before = {p: calls(p, "get") for p in replicas}
+    async with redis.ClusterConnection(redis_cluster.startup_nodes, read_from_replicas=True) as rc:
+        keys = [f"r{i}" for i in range(300)]
+        await asyncio.gather(*(rc.set(k, k) for k in keys))
+        for port in primaries:  # replicas must have the writes before we read them there
+            assert command(port, "WAIT", 1, 2000) == 1
+        assert await asyncio.gather(*(rc.get(k) for k in keys)) == keys
+        assert len(rc.nodes) == 6
+    served = {p: calls(p, "get") - before[p] for p in replicas}
+    assert all(n > 0 for n in served.values()) and sum(served.values()) == 300, served
+    assert all(calls(p, "readonly") > 0 for p in replicas)
+
+
+async def test_primary_killed_during_writes(rc: ClusterHandler, redis_cluster: RedisCluster) -> None:
+    """SIGKILL a primary under a write load: writes to its slots fail for a while, then the
+    promoted replica takes them; every acknowledged write is readable afterwards."""
+    keys = [f"fo:{i}" for i in range(200)]
+    acked = {k: 0 for k in keys}
+    errors: list[tuple[float, BaseException]] = []
+    stop = asyncio.Event()
+
+    async def writer() -> None:
+        while not stop.is_set():
+            k = random.choice(keys)
+            try:
+                await rc.incr(k)
+            except redis.RedisError as e:
+                errors.append((time.monotonic(), e))
+                await asyncio.sleep(0.01)
+            else:
+                acked[k] += 1
+
+    victim = redis_cluster.owner_port(slot_of(keys[0]))
+    workers = [asyncio.ensure_future(writer()) for _ in range(20)]
+    try:
+        await asyncio.sleep(0.3)
+        killed_at = time.monotonic()
+        redis_cluster.server(victim).kill()
+
+        def promoted() -> bool:
+            try:
+                return redis_cluster.owner_port(slot_of(keys[0])) != victim
+            except LookupError:
+                return False
+
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: wait_for(promoted, 30, "a replica promoted"))
+        n_before = sum(acked.values())
+        deadline = time.monotonic() + 15
+        while sum(acked.values()) < n_before + 500 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        stop.set()
+    finally:
+        stop.set()
+        await asyncio.gather(*workers)
+    failed_for = (errors[-1][0] - killed_at) if errors else 0.0
+    kinds = sorted({f"{type(e).__name__}({e})" for _, e in errors})
+    print(f"\nprimary {victim} killed: writes failed for {failed_for:.2f} s "
+          f"({len(errors)} errors: {kinds}); {sum(acked.values())} acknowledged; stats {rc.stats}")
+    values = await rc.mget(keys)
+    lost = {k: (acked[k], v) for k, v in zip(keys, values) if (v or 0) < acked[k]}
+    assert lost == {}, f"acknowledged writes missing after failover: {lost}"
+    # Writes that failed may or may not have run (a lost connection); none may be counted twice.
+    assert all((v or 0) <= acked[k] + sum(1 for _ in errors) for k, v in zip(keys, values))
+    # Bring the old primary back as a replica, so the session cluster is whole again.
+    redis_cluster.server(victim).start()
+    await asyncio.get_running_loop().run_in_executor(None, redis_cluster.wait_healthy, 60)

@@ -1,0 +1,295 @@
+"""Pipelines and transactions on a cluster.
+
+How this works
+--------------
+* ``ClusterPipeline``: each command is checked at once (bad arguments, keys of several slots)
+  and buffered; ``execute_pipeline()`` sends every buffered command in one synchronous step,
+  each node's share on one shared connection of that node (one write, run in call order);
+  redirected commands are retried one by one (only MOVED/ASK/TRYAGAIN/... that never ran), and
+  the replies come back in call order, like ``Pipeline``'s.
+* ``ClusterTransaction``: WATCH/MULTI/EXEC need one connection, so one slot. ``multi(keys)``
+  and ``watch(keys)`` lease a connection of the keys' primary at once (``begin_transaction``,
+  retried after MOVED or an unreachable node: nothing ran yet). ``multi()`` without keys waits
+  for the first command with keys; until then commands are buffered and their Futures resolve
+  once MULTI is in place. A command whose keys are in another slot raises ``CrossSlotError``
+  before anything is sent. Queued commands are never retried: a redirect inside MULTI makes
+  EXEC fail with EXECABORT, and nothing ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any, Optional
+
+from ._resp import list_or_args
+from .cluster_topology import parse_redirect
+from .commands import Commands
+from .commands._base import Convert
+from .commands._table import keys_of
+from .errors import ClusterDownError, ConnectionError, MovedError, RedisError, ResponseError
+from .pipeline import _collect
+from .transaction import Transaction, begin_transaction
+
+if TYPE_CHECKING:
+    from .cluster import ClusterHandler
+
+__all__ = ["ClusterPipeline", "ClusterTransaction"]
+
+
+def _copy(src: asyncio.Future[Any], dst: asyncio.Future[Any]) -> None:
+    """Settle ``dst`` like ``src`` when it is done (errors marked as seen on ``dst``)."""
+    def done(s: asyncio.Future[Any]) -> None:
+        if dst.done():
+            if not s.cancelled():
+                s.exception()
+        elif s.cancelled():
+            dst.cancel()
+        elif s.exception() is not None:
+            dst.set_exception(s.exception())  # type: ignore[arg-type]
+            dst.exception()
+        else:
+            dst.set_result(s.result())
+
+    asyncio.ensure_future(src).add_done_callback(done)
+
+
+def _keys(args: tuple) -> list[Any]:
+    try:
+        return keys_of(args)
+    except (ValueError, IndexError):
+        return []
+
+
+class ClusterPipeline(Commands):
+    """Commands buffered until ``execute_pipeline()`` (see module docstring)."""
+
+    def __init__(self, handler: ClusterHandler) -> None:
+        self._handler = handler
+        self._queued: list[tuple[tuple, Convert, asyncio.Future[Any]]] = []
+        self.pipelining = True
+
+    def __repr__(self) -> str:
+        state = "open" if self.pipelining else "sent"
+        return f"<ClusterPipeline {state} commands={len(self._queued)}>"
+
+    def __len__(self) -> int:
+        return len(self._queued)
+
+    def _execute(self, *args: Any, convert: Convert = None) -> Any:
+        h = self._handler
+        if not self.pipelining:
+            return h._execute(*args, convert=convert)
+        keys = _keys(args)
+        if keys:
+            h.slot_of_keys(args, keys)
+        h._encode(args)
+        fut = h._loop.create_future()
+        self._queued.append((args, convert, fut))
+        return fut
+
+    def execute_pipeline(self, raise_on_error: bool = True) -> asyncio.Future[list[Any]]:
+        """Send every buffered command; a Future of their replies in call order.
+
+        Errors as ``Pipeline.execute_pipeline``: the first failed command's error is raised
+        (with ``.results`` and ``.index``) unless ``raise_on_error=False``.
+        """
+        if not self.pipelining:
+            raise RedisError("Not currently pipelining commands, please use pipeline() first")
+        self.pipelining = False
+        queued, self._queued = self._queued, []
+        h = self._handler
+        if not queued:
+            done: asyncio.Future[list[Any]] = h._loop.create_future()
+            done.set_result([])
+            return done
+        protos: dict[Any, Any] = {}
+        for args, convert, fut in queued:
+            _copy(h._dispatch(args, convert, protos), fut)
+        return h._loop.create_task(_collect([q[2] for q in queued], raise_on_error))
+
+    def abandon(self) -> None:
+        """Drop the buffered commands unsent (their Futures are cancelled)."""
+        self.pipelining = False
+        for _, _, fut in self._queued:
+            fut.cancel()
+        self._queued = []
+
+
+class ClusterTransaction(Commands):
+    """WATCH/MULTI/EXEC on the primary of one slot (see module docstring)."""
+
+    def __init__(self, handler: ClusterHandler) -> None:
+        self._handler = handler
+        self._t: Optional[Transaction] = None
+        self._slot: Optional[int] = None
+        self._pending: list[tuple[tuple, Convert, asyncio.Future[Any]]] = []
+        self._binding: Optional[asyncio.Future[None]] = None
+        self._finished = False
+
+    @property
+    def inTransaction(self) -> bool:
+        """txredisapi's flag: WATCH or MULTI is in effect (or MULTI awaits its first key)."""
+        return self._t.inTransaction if self._t is not None else not self._finished
+
+    @property
+    def inMulti(self) -> bool:
+        """txredisapi's flag: commands are being queued for EXEC."""
+        return self._t.inMulti if self._t is not None else not self._finished
+
+    def __repr__(self) -> str:
+        return f"<ClusterTransaction slot={self._slot} {self._t!r}>"
+
+    async def begin(self, keys: Any, multi: bool) -> ClusterTransaction:
+        """Start: lease and WATCH/MULTI now if ``keys`` are given, else MULTI at the first key."""
+        if keys is None:
+            if not multi:
+                raise RedisError("watch() needs keys")
+            return self
+        keys = list_or_args("multi" if multi else "watch", keys, ())
+        self._slot = self._handler.slot_of_keys(("WATCH", *keys), keys)
+        await self._bind(keys, multi)
+        return self
+
+    async def _bind(self, watch: Optional[list[Any]], multi: bool) -> None:
+        h = self._handler
+        tries = redirects = 0
+        while True:
+            await h._wait_topology()
+            node = h._route(self._slot, ("MULTI",), True)
+            try:
+                if node is None:
+                    raise ClusterDownError(f"CLUSTERDOWN Hash slot {self._slot} is not served")
+                t = await begin_transaction(node.pool, h._execute, watch, multi=multi)
+            except MovedError as e:
+                redirects += 1
+                if redirects > h.max_redirects:
+                    raise
+                h._moved(*parse_redirect(str(e)))
+                continue
+            except (ClusterDownError, ConnectionError) as e:
+                tries += 1
+                if tries > h.retry_attempts or not (
+                    isinstance(e, ClusterDownError) or e.args == ("Not connected",)
+                ):
+                    raise
+                h.refresh()
+                await asyncio.sleep(min(h.retry_max, h.retry_base * 2 ** (tries - 1)))
+                continue
+            break
+        self._t = t
+        pending, self._pending = self._pending, []
+        for args, convert, fut in pending:
+            _copy(t._execute(*args, convert=convert), fut)
+
+    def _start_binding(self) -> asyncio.Future[None]:
+        if self._binding is None:
+            self._binding = self._handler._loop.create_task(self._bind(None, True))
+            self._binding.add_done_callback(self._bind_failed)
+        return self._binding
+
+    def _bind_failed(self, task: asyncio.Future[None]) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        exc = task.exception()
+        self._finished = True
+        pending, self._pending = self._pending, []
+        for _, _, fut in pending:
+            if not fut.done():
+                fut.set_exception(exc)  # type: ignore[arg-type]
+                fut.exception()
+
+    def _execute(self, *args: Any, convert: Convert = None) -> Any:
+        h = self._handler
+        t = self._t
+        active = (t._proto is not None) if t is not None else not self._finished
+        if not active:
+            return h._execute(*args, convert=convert)
+        keys = _keys(args)
+        if keys:
+            slot = h.slot_of_keys(args, keys)
+            if self._slot is None:
+                self._slot = slot
+            elif slot != self._slot:
+                raise ResponseError(
+                    f"CROSSSLOT {keys!r} hash to slot {slot}; this transaction is on slot {self._slot}"
+                )
+        if t is not None:
+            return t._execute(*args, convert=convert)
+        h._encode(args)
+        fut = h._loop.create_future()
+        self._pending.append((args, convert, fut))
+        if self._slot is not None:
+            self._start_binding()
+        return fut
+
+    # -- transaction control, as ``Transaction`` -------------------------------------------------
+
+    def _self_after(self, fut: Any) -> asyncio.Future[ClusterTransaction]:
+        out: asyncio.Future[ClusterTransaction] = self._handler._loop.create_future()
+
+        def done(f: asyncio.Future[Any]) -> None:
+            if out.done():
+                return
+            if f.cancelled():
+                out.cancel()
+            elif f.exception() is not None:
+                out.set_exception(f.exception())  # type: ignore[arg-type]
+            else:
+                out.set_result(self)
+
+        asyncio.ensure_future(fut).add_done_callback(done)
+        return out
+
+    def watch(self, keys: Any) -> Any:
+        """WATCH more keys (same slot); resolves with this transaction."""
+        if self._t is None:
+            raise RedisError("WATCH inside MULTI is not allowed")
+        keys = list_or_args("watch", keys, ())
+        if self._handler.slot_of_keys(("WATCH", *keys), keys) != self._slot:
+            raise ResponseError(f"CROSSSLOT {keys!r}: this transaction is on slot {self._slot}")
+        return self._self_after(self._t.watch(keys))
+
+    def multi(self, keys: Any = None) -> Any:
+        """MULTI on the watched connection (after WATCHing ``keys``); resolves with this object."""
+        if self._t is None:
+            return self._self_after(asyncio.sleep(0))
+        if keys is not None:
+            keys = list_or_args("multi", keys, ())
+            if self._handler.slot_of_keys(("WATCH", *keys), keys) != self._slot:
+                raise ResponseError(f"CROSSSLOT {keys!r}: this transaction is on slot {self._slot}")
+        return self._self_after(self._t.multi(keys))
+
+    def commit(self) -> Any:
+        """EXEC (see ``Transaction.commit``); MULTI goes to a random primary if no key was used."""
+        if self._t is not None:
+            return self._t.commit()
+        if self._finished:
+            raise RedisError("Not in transaction")
+        return self._handler._loop.create_task(self._later("commit"))
+
+    def discard(self) -> Any:
+        """DISCARD the queued commands and return the connection."""
+        if self._t is not None:
+            return self._t.discard()
+        if self._finished:
+            raise RedisError("Not in transaction")
+        if self._binding is None:  # nothing was sent
+            self._finished = True
+            for _, _, fut in self._pending:
+                fut.cancel()
+            self._pending = []
+            done: asyncio.Future[Any] = self._handler._loop.create_future()
+            done.set_result("OK")
+            return done
+        return self._handler._loop.create_task(self._later("discard"))
+
+    def unwatch(self) -> Any:
+        """UNWATCH (ends a watch-only transaction and returns the connection)."""
+        if self._t is not None:
+            return self._t.unwatch()
+        return self._handler._execute("UNWATCH")
+
+    async def _later(self, what: str) -> Any:
+        await self._start_binding()
+        assert self._t is not None
+        return await (self._t.commit() if what == "commit" else self._t.discard())
