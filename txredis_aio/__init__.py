@@ -70,7 +70,6 @@ from .pubsub import (
     lazySubscriberConnection,
     lazyUnixSubscriberConnection,
 )
-from .sentinel import Sentinel, SentinelConnectionHandler
 from .sharding import (
     CrossShardError,
     ShardedConnection,
@@ -171,9 +170,4 @@ __all__ += [  # Redis Cluster
     "ClusterHandler",
     "CrossSlotError",
     "lazyClusterConnection",
-]
-
-__all__ += [  # Sentinel
-    "Sentinel",
-    "SentinelConnectionHandler",
 ]
