@@ -36,6 +36,20 @@ def _text(x: Any) -> str:
     return x.decode("utf-8", "replace") if isinstance(x, (bytes, bytearray)) else str(x)
 
 
+def _sort_store_key(args: tuple) -> list[int]:
+    """SORT's STORE destination, which its key specs leave "unknown" (as Redis' sortGetKeys)."""
+    skip = {"BY": 1, "GET": 1, "LIMIT": 2}
+    out, i = [], 2
+    while i < len(args):
+        word = _text(args[i]).upper()
+        if word == "STORE" and i + 1 < len(args):
+            out = [i + 1]
+            i += 2
+            continue
+        i += 1 + skip.get(word, 0)
+    return out
+
+
 def command_info(args: tuple) -> Optional[CommandInfo]:
     """The table entry for a request (``("CONFIG", "GET", ...)`` finds ``config|get``)."""
     name = _text(args[0]).lower()
@@ -76,7 +90,11 @@ def key_indexes(args: tuple) -> list[int]:
         return []
     n = len(args)
     out: list[int] = []
-    for _flags, begin, find in info.key_specs:
+    for flags, begin, find in info.key_specs:
+        if begin[0] == "unknown":
+            if info.name == "sort" and "OW" in flags:
+                out.extend(_sort_store_key(args))
+            continue
         if begin[0] == "index":
             start = begin[1]
         elif begin[0] == "keyword":
@@ -106,6 +124,8 @@ def key_indexes(args: tuple) -> list[int]:
             numkeys = int(_text(args[start + find[1]]))
             first = start + find[2]
             out.extend(range(first, min(first + numkeys * find[3], n), find[3]))
+    if info.name == "migrate" and 3 in out and _text(args[3]) == "":
+        out.remove(3)  # MIGRATE ... "" ... KEYS k1 k2: the empty key slot is a placeholder
     return out
 
 
