@@ -7,6 +7,7 @@ import pytest
 from txredis_aio.commands import _table
 from txredis_aio.commands._table_data import COMMANDS, SERVER_VERSION
 
+
 def _id(x: object) -> str:
     return " ".join(map(str, x)) if isinstance(x, tuple) else ""
 
