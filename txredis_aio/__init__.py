@@ -70,6 +70,7 @@ from .pubsub import (
     lazySubscriberConnection,
     lazyUnixSubscriberConnection,
 )
+from .sentinel import Sentinel, SentinelConnectionHandler
 from .sharding import (
     CrossShardError,
     ShardedConnection,
@@ -170,4 +171,9 @@ __all__ += [  # Redis Cluster
     "ClusterHandler",
     "CrossSlotError",
     "lazyClusterConnection",
+]
+
+__all__ += [  # Sentinel
+    "Sentinel",
+    "SentinelConnectionHandler",
 ]

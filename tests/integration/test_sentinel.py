@@ -1,0 +1,311 @@
+"""Sentinel against real masters, replicas and redis-sentinel processes: discovery and failover."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Iterator
+
+import hiredis
+import pytest
+
+import txredis_aio as redis
+from tests.integration.sentinel_fixtures import SentinelSetup
+from txredis_aio.sentinel import Sentinel, parse_sentinel_state
+from txredis_aio.testing import find_server_binary, free_port
+
+try:
+    find_server_binary("redis-sentinel")
+except FileNotFoundError:  # pragma: no cover - depends on the machine
+    pytest.skip("no redis-sentinel binary", allow_module_level=True)
+
+DATA_PW = "data-pw"
+SENTINEL_PW = "sentinel-pw"
+
+
+async def wait_for(cond, timeout: float = 15.0) -> None:
+    """Poll an async ``cond()`` until true."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await cond():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture(scope="module")
+def stable() -> Iterator[SentinelSetup]:
+    """Passwords everywhere (data and sentinels differ), one replica, and a replica-less "solo"."""
+    setup = SentinelSetup(master_password=DATA_PW, sentinel_password=SENTINEL_PW,
+                          solo_services=["solo"]).start()
+    try:
+        setup.wait_ready()
+        yield setup
+    finally:
+        setup.cleanup()
+
+
+@pytest.fixture
+def fresh() -> Iterator[SentinelSetup]:
+    """A new set-up for a test that fails the master over."""
+    setup = SentinelSetup().start()
+    try:
+        setup.wait_ready()
+        yield setup
+    finally:
+        setup.cleanup()
+
+
+@pytest.fixture
+async def sentinel(stable: SentinelSetup):
+    s = Sentinel(stable.sentinel_addresses, password=SENTINEL_PW)
+    yield s
+    await s.disconnect()
+
+
+async def test_discover_master_and_slaves(sentinel: Sentinel, stable: SentinelSetup) -> None:
+    """discover_master names the master, discover_slaves the replica; unknown services fail fast."""
+    assert await sentinel.discover_master("mymaster") == ("127.0.0.1", stable.master.port)
+    assert await sentinel.discover_slaves("mymaster") == [("127.0.0.1", stable.replicas[0].port)]
+    assert await sentinel.discover_slaves("solo") == []
+    t0 = time.monotonic()
+    with pytest.raises(redis.MasterNotFoundError, match="No master found for nosuch"):
+        await sentinel.discover_master("nosuch")
+    assert time.monotonic() - t0 < 1.0  # every sentinel answered: no need to wait 10 s
+    assert Sentinel.discovery_timeout == 10
+
+
+async def test_min_other_sentinels_and_dead_sentinels(stable: SentinelSetup) -> None:
+    """A master seen by too few sentinels is refused; unreachable sentinels are skipped."""
+    picky = Sentinel(stable.sentinel_addresses, min_other_sentinels=3, password=SENTINEL_PW)
+    try:
+        with pytest.raises(redis.MasterNotFoundError):
+            await picky.discover_master("mymaster")
+    finally:
+        await picky.disconnect()
+    some_dead = Sentinel([("127.0.0.1", free_port()), *stable.sentinel_addresses[:1]],
+                         min_other_sentinels=2, password=SENTINEL_PW)
+    try:
+        assert await some_dead.discover_master("mymaster") == ("127.0.0.1", stable.master.port)
+    finally:
+        await some_dead.disconnect()
+
+
+async def test_master_for_gets_the_data_connection_options(sentinel: Sentinel, stable) -> None:
+    """master_for returns at once; password, dbid, client name and convertNumbers reach the master."""
+    m = sentinel.master_for("mymaster", dbid=3, poolsize=2, password=DATA_PW, client_name="app",
+                            convertNumbers=False)
+    try:
+        assert isinstance(m, redis.SentinelConnectionHandler)
+        assert await m.set("sk", 12) == "OK"
+        assert await m.get("sk") == "12"  # convertNumbers=False reached the connection
+        assert await m.execute_command("CLIENT", "GETNAME") == "app"
+        assert call_db(stable, stable.master, 3, "GET", "sk") == "12"
+        assert f"127.0.0.1:{stable.master.port}" in repr(m) and "master of 'mymaster'" in repr(m)
+        with pytest.raises(TypeError):
+            sentinel.master_for("mymaster", bogus=1)
+    finally:
+        await m.disconnect()
+    nopw = sentinel.master_for("mymaster")
+    try:
+        with pytest.raises(redis.ConnectionError):
+            await nopw.get("sk")  # AUTH is required by the data node
+    finally:
+        await nopw.disconnect()
+
+
+def call_db(setup: SentinelSetup, server, db: int, *args: Any) -> Any:
+    """A command in database ``db`` of one data server."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", server.port), 2) as s:
+        cmds = [("AUTH", setup.master_password), ("SELECT", db), args]
+        s.sendall(b"".join(hiredis.pack_command(c) for c in cmds))
+        reader, out = hiredis.Reader(encoding="utf-8"), []
+        while len(out) < 3:
+            reader.feed(s.recv(65536))
+            r = reader.gets()
+            while r is not False:
+                out.append(r)
+                r = reader.gets()
+    return out[-1]
+
+
+async def test_slave_for_reads_replicas_and_falls_back_to_master(sentinel: Sentinel, stable) -> None:
+    """slave_for connects to a replica (writes refused); with no replica it uses the master."""
+    s = sentinel.slave_for("mymaster", password=DATA_PW)
+    solo = sentinel.slave_for("solo")
+    try:
+        role = await s.execute_command("ROLE")
+        assert role[0] == "slave" and f"127.0.0.1:{stable.replicas[0].port}" in repr(s)
+        with pytest.raises(redis.ReadOnlyError):
+            await s.set("x", 1)
+        assert (await solo.execute_command("ROLE"))[0] == "master"
+        assert f"127.0.0.1:{stable.solos[0].port}" in repr(solo)
+    finally:
+        await s.disconnect()
+        await solo.disconnect()
+
+
+async def test_a_master_whose_role_is_not_master_is_dropped(sentinel: Sentinel, stable) -> None:
+    """While the node Sentinel names says ROLE slave, master_for keeps no connection to it."""
+    solo = stable.solos[0]
+    stable.data_call(solo, "REPLICAOF", "127.0.0.1", str(free_port()))
+    m = sentinel.master_for("solo")
+    try:
+        with pytest.raises(redis.ConnectionError):
+            await m.set("k", 1)
+        assert m._pool.connected == 0
+        stable.data_call(solo, "REPLICAOF", "NO", "ONE")
+
+        async def works() -> bool:
+            try:
+                return await m.set("k", 1) == "OK"
+            except redis.ConnectionError:
+                return False
+
+        await wait_for(works)
+    finally:
+        stable.data_call(solo, "REPLICAOF", "NO", "ONE")
+        await m.disconnect()
+
+
+def test_parse_sentinel_state() -> None:
+    """SENTINEL MASTERS entries: numbers converted, is_* flags derived from ``flags``."""
+    state = parse_sentinel_state([b"name", b"m", b"ip", b"127.0.0.1", b"port", b"6379",
+                                  b"flags", b"master,s_down", b"num-other-sentinels", b"2"])
+    assert state["port"] == 6379 and state["ip"] == "127.0.0.1" and state["num-other-sentinels"] == 2
+    assert state["is_master"] and state["is_sdown"] and not state["is_odown"] and not state["is_slave"]
+    s = Sentinel([])
+    assert not s.check_master_state(state)
+    assert Sentinel.filter_slaves([
+        {"ip": "a", "port": "1", "is_odown": False, "is_sdown": False},
+        {"ip": "b", "port": 2, "is_odown": False, "is_sdown": True},
+    ]) == [("a", 1)]
+
+
+async def switch_times(setup: SentinelSetup, events: list[tuple[float, str]]) -> asyncio.Task[None]:
+    """An independent subscriber timestamping +switch-master on the first sentinel."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", setup.sentinels[0].port)
+    writer.write(hiredis.pack_command(("SUBSCRIBE", "+switch-master")))
+    parser = hiredis.Reader(encoding="utf-8")
+
+    async def run() -> None:
+        try:
+            while True:
+                data = await reader.read(65536)
+                if not data:
+                    return
+                parser.feed(data)
+                msg = parser.gets()
+                while msg is not False:
+                    if msg[0] == "message":
+                        events.append((time.monotonic(), msg[2]))
+                    msg = parser.gets()
+        finally:
+            writer.close()
+
+    return asyncio.ensure_future(run())
+
+
+async def test_master_killed_while_writing(fresh: SentinelSetup) -> None:
+    """SIGKILL the master under a writer: writes resume on the promoted replica as soon as the
+    sentinels switch (outage under their failover time + 1 s); replica reads fall back too."""
+    events: list[tuple[float, str]] = []
+    watcher = await switch_times(fresh, events)
+    sentinel = Sentinel(fresh.sentinel_addresses)
+    m = sentinel.master_for("mymaster")
+    reader = sentinel.slave_for("mymaster")
+    replica = fresh.replicas[0]
+    try:
+        assert await m.set("w", 0) == "OK"
+        assert (await reader.execute_command("ROLE"))[0] == "slave"
+        acked: list[tuple[float, int]] = []
+        failed: list[float] = []
+        stop = False
+
+        async def writer() -> None:
+            i = 0
+            while not stop:
+                i += 1
+                try:
+                    await m.set("w", i)
+                    acked.append((time.monotonic(), i))
+                except redis.ConnectionError:
+                    failed.append(time.monotonic())
+                await asyncio.sleep(0.005)
+
+        task = asyncio.ensure_future(writer())
+        await wait_for(lambda: _true(len(acked) > 20))
+        killed_at = time.monotonic()
+        fresh.master.kill()
+        await wait_for(lambda: _true(bool(events)), timeout=30)
+        switched_at = events[0][0]
+        await wait_for(lambda: _true(bool(acked) and acked[-1][0] > switched_at))
+        stop = True
+        await task
+        before = [t for t, _ in acked if t < killed_at]
+        after = [t for t, _ in acked if t > killed_at]
+        outage = after[0] - before[-1]
+        failover = switched_at - killed_at
+        print(f"\nsentinel failover (kill -> +switch-master): {failover:.3f} s; "
+              f"writes failed for {outage:.3f} s ({len(failed)} failed attempts); "
+              f"first write after the switch {after[0] - switched_at:+.3f} s")
+        assert outage < failover + 1.0
+        assert events[0][1].endswith(f"127.0.0.1 {replica.port}")
+        assert fresh.data_call(replica, "ROLE")[0] == "master"
+        assert int(fresh.data_call(replica, "GET", "w")) == acked[-1][1]
+        assert await m.set("after", 1) == "OK" and fresh.data_call(replica, "GET", "after") == "1"
+        assert f"127.0.0.1:{replica.port}" in repr(m)
+
+        async def reader_on_new_master() -> bool:
+            try:
+                return (await reader.execute_command("ROLE"))[0] == "master"
+            except redis.ConnectionError:
+                return False
+
+        await wait_for(reader_on_new_master)  # no replica left: slave_for uses the master
+    finally:
+        watcher.cancel()
+        await m.disconnect()
+        await reader.disconnect()
+        await sentinel.disconnect()
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def test_planned_failover_moves_the_pool(fresh: SentinelSetup) -> None:
+    """SENTINEL FAILOVER: the pool moves to the promoted replica without the application acting,
+    and no command is reported successful that the new master did not answer after the switch."""
+    events: list[tuple[float, str]] = []
+    watcher = await switch_times(fresh, events)
+    sentinel = Sentinel(fresh.sentinel_addresses)
+    m = sentinel.master_for("mymaster", poolsize=3)
+    replica = fresh.replicas[0]
+    try:
+        assert await m.set("p", 0) == "OK"
+        assert fresh.sentinel_call(0, "SENTINEL", "FAILOVER", "mymaster") == "OK"
+        await wait_for(lambda: _true(bool(events)), timeout=30)
+        switched_at = events[0][0]
+
+        async def on_replica() -> bool:
+            try:
+                await m.set("p", "moved")
+            except redis.ConnectionError:
+                return False
+            return fresh.data_call(replica, "GET", "p") == "moved"
+
+        await wait_for(on_replica)
+        print(f"\npool on the new master {time.monotonic() - switched_at:.3f} s after +switch-master")
+        assert fresh.data_call(replica, "ROLE")[0] == "master"
+        for slot in m._pool._slots:
+            proto = slot.protocol
+            assert proto is None or proto.transport.get_extra_info("peername")[1] == replica.port
+        results = await asyncio.gather(*(m.incr("n") for _ in range(50)))
+        assert sorted(results) == list(range(1, 51))
+        assert int(fresh.data_call(replica, "GET", "n")) == 50
+    finally:
+        watcher.cancel()
+        await m.disconnect()
+        await sentinel.disconnect()
