@@ -101,6 +101,11 @@ async def test_master_for_gets_the_data_connection_options(sentinel: Sentinel, s
         assert await m.execute_command("CLIENT", "GETNAME") == "app"
         assert call_db(stable, stable.master, 3, "GET", "sk") == "12"
         assert f"127.0.0.1:{stable.master.port}" in repr(m) and "master of 'mymaster'" in repr(m)
+
+        async def watched_everywhere() -> bool:  # the +switch-master watchers AUTHed with their password
+            return all("cmd=subscribe" in stable.sentinel_call(i, "CLIENT", "LIST") for i in range(3))
+
+        await wait_for(watched_everywhere)
         with pytest.raises(TypeError):
             sentinel.master_for("mymaster", bogus=1)
     finally:
@@ -164,6 +169,38 @@ async def test_a_master_whose_role_is_not_master_is_dropped(sentinel: Sentinel, 
                 return False
 
         await wait_for(works)
+    finally:
+        stable.data_call(solo, "REPLICAOF", "NO", "ONE")
+        await m.disconnect()
+
+
+async def test_readonly_reply_makes_the_master_pool_look_again(sentinel: Sentinel, stable) -> None:
+    """A READONLY reply (the node was demoted behind our back) drops the pool's connections; it
+    refuses the node while ROLE says slave and comes back once the node is master again."""
+    solo = stable.solos[0]
+    m = sentinel.master_for("solo", poolsize=2)
+    try:
+        assert await m.set("k", 1) == "OK"
+        stable.data_call(solo, "REPLICAOF", "127.0.0.1", str(free_port()))
+        with pytest.raises(redis.ReadOnlyError):
+            await m.set("k", 2)
+
+        async def dropped() -> bool:
+            return m._pool.connected == 0
+
+        await wait_for(dropped)
+        with pytest.raises(redis.ConnectionError):
+            await m.set("k", 3)
+        stable.data_call(solo, "REPLICAOF", "NO", "ONE")
+
+        async def works() -> bool:
+            try:
+                return await m.set("k", 4) == "OK"
+            except redis.ConnectionError:
+                return False
+
+        await wait_for(works)
+        assert stable.data_call(solo, "GET", "k") == "4"
     finally:
         stable.data_call(solo, "REPLICAOF", "NO", "ONE")
         await m.disconnect()
