@@ -21,7 +21,7 @@ from typing import Any, Callable, Optional
 from ._protocol import RedisProtocol
 from .commands import Commands
 from .commands._base import Convert
-from .errors import ConnectionError, RedisError, ResponseError
+from .errors import ConnectionError, InvalidResponse, RedisError, ResponseError
 from .pool import Pool, is_blocking_request
 
 __all__ = ["Pipeline"]
@@ -117,8 +117,8 @@ async def _collect(futs: list[asyncio.Future[Any]], raise_on_error: bool) -> lis
         if exc is None:
             results.append(f.result())
             continue
-        if isinstance(exc, ConnectionError):
-            raise exc
+        if isinstance(exc, (ConnectionError, InvalidResponse)):
+            raise exc  # the connection is gone: no result list to speak of
         results.append(exc)
         if first is None:
             first, index = exc, i

@@ -336,7 +336,9 @@ class Pool:
         return proto
 
     def release(self, proto: RedisProtocol) -> None:
-        """Return a leased connection; a closed one is simply forgotten."""
+        """Return a leased connection; a closed one is simply forgotten. Idempotent."""
+        if proto not in self._leased:
+            return
         self._leased.discard(proto)
         proto.leased = False
         if proto.closed or self.closed:
