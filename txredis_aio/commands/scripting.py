@@ -88,8 +88,8 @@ class Script:
 class ScriptingCommands(CommandsBase):
     """EVAL/EVALSHA (with the handler's sha cache), SCRIPT *, FUNCTION *, FCALL."""
 
-    #: Handlers that queue commands (transactions, pipelines) set this False: their ``eval``
-    #: always sends EVAL, since a NOSCRIPT reply would only show up at EXEC time.
+    #: False makes ``eval`` always send EVAL. Transaction and pipeline objects get their own,
+    #: initially empty sha set, so they send EVAL anyway (a NOSCRIPT would only show at EXEC).
     _eval_uses_sha_cache = True
 
     def _script_shas(self) -> set[str]:
