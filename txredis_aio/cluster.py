@@ -32,11 +32,11 @@ from ._resp import make_encoder
 from .client import ConnectionHandler
 from .cluster_batch import ClusterPipeline, ClusterTransaction
 from .cluster_commands import ClusterMultiKeyCommands
-from .cluster_nodes import Address, ClusterNode, ClusterTopology, connection_of
+from .cluster_nodes import Address, ClusterNode, ClusterTopology, connection_of, request_keys, retryable
 from .cluster_topology import parse_address, parse_redirect
 from .commands import Commands
 from .commands._base import Convert
-from .commands._table import is_readonly, keys_of
+from .commands._table import is_readonly
 from .connection import SSLOption
 from .errors import (
     AskError,
@@ -73,23 +73,6 @@ class ClusterError(RedisError):
 def _consume(fut: asyncio.Future[Any]) -> None:
     if not fut.cancelled():
         fut.exception()
-
-
-def _unsent(exc: BaseException) -> bool:
-    """True for the failure the pool and protocol give when nothing was written."""
-    return type(exc) is ConnectionError and exc.args == ("Not connected",)
-
-
-def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, (MovedError, AskError, TryAgainError, ClusterDownError,
-                            BusyLoadingError)) or _unsent(exc)
-
-
-def _keys(args: tuple) -> list[Any]:
-    try:
-        return keys_of(args)
-    except (ValueError, IndexError):
-        return []  # malformed: let a node answer with its own error
 
 
 def _name(args: tuple) -> str:
@@ -140,7 +123,7 @@ class ClusterHandler(ClusterMultiKeyCommands, ClusterTopology, Commands):
     # -- routing: the common path ----------------------------------------------------------
 
     def _execute(self, *args: Any, convert: Convert = None) -> Any:
-        keys = _keys(args)
+        keys = request_keys(args)
         if not keys:
             return self._keyless(args, convert)
         slot = self.slot_of_keys(args, keys)
@@ -149,23 +132,6 @@ class ClusterHandler(ClusterMultiKeyCommands, ClusterTopology, Commands):
             return self._start(args, convert, slot, None)
         node = shard.reader() if self.read_from_replicas and is_readonly(args) else shard.primary
         return self._send(args, convert, slot, node)
-
-    def _dispatch(self, args: tuple, convert: Convert, protos: dict[ClusterNode, Any]) -> Any:
-        """Like ``_execute``, but every command for one node goes on one connection (``protos``),
-        so a pipeline's commands to a node run in call order."""
-        keys = _keys(args)
-        if not keys or is_blocking_request(args):
-            return self._execute(*args, convert=convert)
-        slot = self.slot_of_keys(args, keys)
-        node = self._route(slot, args, False)
-        if node is None:
-            return self._start(args, convert, slot, None)
-        proto = protos.get(node)
-        if proto is None or proto.closed:
-            proto = protos[node] = node.pool.pick()
-            if proto is None:
-                return self._start(args, convert, slot, None)
-        return self._send(args, convert, slot, node, proto)
 
     def _send(self, args: tuple, convert: Convert, slot: Optional[int], node: ClusterNode,
               proto: Optional[RedisProtocol] = None) -> Any:
@@ -189,7 +155,7 @@ class ClusterHandler(ClusterMultiKeyCommands, ClusterTopology, Commands):
         exc = inner.exception()
         if exc is None:
             outer.set_result(inner.result())
-        elif _retryable(exc):
+        elif retryable(exc):
             _chain(self._loop.create_task(self._run(args, convert, slot, None, exc)), outer)
         else:
             if isinstance(exc, ConnectionError):
@@ -258,7 +224,7 @@ class ClusterHandler(ClusterMultiKeyCommands, ClusterTopology, Commands):
                     asking = isinstance(exc, AskError)
                     self.stats["ask" if asking else "moved"] += 1
                     target = self._node(addr) if asking else self._moved(rslot, addr)
-                elif _retryable(exc):
+                elif retryable(exc):
                     tries += 1
                     if tries > self.retry_attempts:
                         raise exc
@@ -298,7 +264,7 @@ class ClusterHandler(ClusterMultiKeyCommands, ClusterTopology, Commands):
             try:
                 return await (asyncio.shield(fut) if blocking else fut)
             except (ResponseError, ConnectionError) as e:
-                if not _retryable(e):
+                if not retryable(e):
                     if isinstance(e, ConnectionError):
                         self.refresh()
                     raise

@@ -2,11 +2,13 @@
 
 How this works
 --------------
-* ``ClusterPipeline``: each command is checked at once (bad arguments, keys of several slots)
-  and buffered; ``execute_pipeline()`` sends every buffered command in one synchronous step,
-  each node's share on one shared connection of that node (one write, run in call order);
-  redirected commands are retried one by one (only MOVED/ASK/TRYAGAIN/... that never ran), and
-  the replies come back in call order, like ``Pipeline``'s.
+* ``ClusterPipeline``: each command is checked and encoded at once (bad arguments, keys of
+  several slots raise there) and buffered. ``execute_pipeline()`` groups the commands by node
+  and hands each group to one shared connection of its node in one step
+  (``execute_encoded``: one write, run in call order). Commands whose node has no connection
+  right now, keyless and blocking ones take the handler's ordinary path. When all replies are
+  in, commands refused with MOVED/ASK/TRYAGAIN/CLUSTERDOWN/LOADING (never run) are retried one
+  by one in call order; the replies come back in call order, like ``Pipeline``'s.
 * ``ClusterTransaction``: WATCH/MULTI/EXEC need one connection, so one slot. ``multi(keys)``
   and ``watch(keys)`` lease a connection of the keys' primary at once (``begin_transaction``,
   retried after MOVED or an unreachable node: nothing ran yet). ``multi()`` without keys waits
@@ -22,12 +24,14 @@ import asyncio
 from typing import TYPE_CHECKING, Any, Optional
 
 from ._resp import list_or_args
+from .cluster_nodes import ClusterNode, request_keys, retryable
 from .cluster_topology import parse_redirect
 from .commands import Commands
 from .commands._base import Convert
-from .commands._table import keys_of
+from .commands._table import is_readonly
 from .errors import ClusterDownError, ConnectionError, MovedError, RedisError, ResponseError
 from .pipeline import _collect
+from .pool import is_blocking_request
 from .transaction import Transaction, begin_transaction
 
 if TYPE_CHECKING:
@@ -53,19 +57,13 @@ def _copy(src: asyncio.Future[Any], dst: asyncio.Future[Any]) -> None:
     asyncio.ensure_future(src).add_done_callback(done)
 
 
-def _keys(args: tuple) -> list[Any]:
-    try:
-        return keys_of(args)
-    except (ValueError, IndexError):
-        return []
-
-
 class ClusterPipeline(Commands):
     """Commands buffered until ``execute_pipeline()`` (see module docstring)."""
 
     def __init__(self, handler: ClusterHandler) -> None:
         self._handler = handler
-        self._queued: list[tuple[tuple, Convert, asyncio.Future[Any]]] = []
+        # (args, convert, caller's future, slot or None, encoded request)
+        self._queued: list[tuple[tuple, Convert, asyncio.Future[Any], Optional[int], bytes]] = []
         self.pipelining = True
 
     def __repr__(self) -> str:
@@ -79,12 +77,11 @@ class ClusterPipeline(Commands):
         h = self._handler
         if not self.pipelining:
             return h._execute(*args, convert=convert)
-        keys = _keys(args)
-        if keys:
-            h.slot_of_keys(args, keys)
-        h._encode(args)
+        keys = request_keys(args)
+        slot = h.slot_of_keys(args, keys) if keys else None
+        data = h._encode(args)
         fut = h._loop.create_future()
-        self._queued.append((args, convert, fut))
+        self._queued.append((args, convert, fut, slot, data))
         return fut
 
     def execute_pipeline(self, raise_on_error: bool = True) -> asyncio.Future[list[Any]]:
@@ -98,21 +95,69 @@ class ClusterPipeline(Commands):
         self.pipelining = False
         queued, self._queued = self._queued, []
         h = self._handler
+        loop = h._loop
         if not queued:
-            done: asyncio.Future[list[Any]] = h._loop.create_future()
+            done: asyncio.Future[list[Any]] = loop.create_future()
             done.set_result([])
             return done
-        protos: dict[Any, Any] = {}
-        for args, convert, fut in queued:
-            _copy(h._dispatch(args, convert, protos), fut)
-        return h._loop.create_task(_collect([q[2] for q in queued], raise_on_error))
+        groups: dict[ClusterNode, list[int]] = {}
+        alone: list[int] = []
+        slots = h._slots
+        replicas = h.read_from_replicas
+        for i, (args, _, _, slot, _) in enumerate(queued):
+            shard = slots[slot] if slot is not None else None
+            if shard is None or is_blocking_request(args):
+                alone.append(i)
+                continue
+            node = shard.reader() if replicas and is_readonly(args) else shard.primary
+            groups.setdefault(node, []).append(i)
+        sent: list[Any] = [None] * len(queued)
+        for node, idx in groups.items():
+            proto = node.pool.pick()
+            if proto is None:
+                alone.extend(idx)
+                continue
+            entries = []
+            for i in idx:
+                f = sent[i] = loop.create_future()
+                entries.append((f, queued[i][1], True))
+            proto.execute_encoded(b"".join([queued[i][4] for i in idx]), entries)
+        for i in sorted(alone):
+            args, convert = queued[i][0], queued[i][1]
+            sent[i] = h._execute(*args, convert=convert)
+        return loop.create_task(self._finish(queued, sent, raise_on_error))
+
+    async def _finish(self, queued: list[Any], sent: list[Any], raise_on_error: bool) -> list[Any]:
+        await asyncio.wait(sent)
+        h = self._handler
+        for i, f in enumerate(sent):
+            fut = queued[i][2]
+            exc = None if f.cancelled() else f.exception()
+            if exc is not None and retryable(exc):
+                # Redirected or refused, so never run: retry alone, in call order.
+                args, convert, _, slot, _ = queued[i]
+                f = asyncio.ensure_future(h._run(args, convert, slot, None, exc))
+                await asyncio.wait((f,))
+            if not fut.done():
+                _settle(fut, f)
+        return await _collect([q[2] for q in queued], raise_on_error)
 
     def abandon(self) -> None:
         """Drop the buffered commands unsent (their Futures are cancelled)."""
         self.pipelining = False
-        for _, _, fut in self._queued:
-            fut.cancel()
+        for q in self._queued:
+            q[2].cancel()
         self._queued = []
+
+
+def _settle(dst: asyncio.Future[Any], src: asyncio.Future[Any]) -> None:
+    if src.cancelled():
+        dst.cancel()
+    elif src.exception() is not None:
+        dst.set_exception(src.exception())  # type: ignore[arg-type]
+        dst.exception()
+    else:
+        dst.set_result(src.result())
 
 
 class ClusterTransaction(Commands):
@@ -204,7 +249,7 @@ class ClusterTransaction(Commands):
         active = (t._proto is not None) if t is not None else not self._finished
         if not active:
             return h._execute(*args, convert=convert)
-        keys = _keys(args)
+        keys = request_keys(args)
         if keys:
             slot = h.slot_of_keys(args, keys)
             if self._slot is None:

@@ -23,11 +23,21 @@ from ._crc16 import SLOTS, slot_of
 from ._protocol import RedisProtocol
 from ._resp import Raw
 from .cluster_topology import ShardInfo, parse_address, parse_shards, parse_slots
+from .commands._table import command_info, keys_of
 from .connection import ConnectionConfig
-from .errors import ConnectionError, RedisError, ResponseError
+from .errors import (
+    AskError,
+    BusyLoadingError,
+    ClusterDownError,
+    ConnectionError,
+    MovedError,
+    RedisError,
+    ResponseError,
+    TryAgainError,
+)
 from .pool import Pool, _loop
 
-__all__ = ["ClusterNode", "ClusterTopology", "Shard", "connection_of"]
+__all__ = ["ClusterNode", "ClusterTopology", "Shard", "connection_of", "request_keys", "retryable"]
 
 _MIN_REFRESH = 0.1  # seconds between two topology refreshes
 Address = Union[str, Sequence[Any]]
@@ -92,6 +102,39 @@ async def connection_of(node: ClusterNode, blocking: bool) -> RedisProtocol:
             pool.release(await pool.lease())
             proto = pool.pick()
     return proto
+
+
+def _unsent(exc: BaseException) -> bool:
+    """True for the failure the pool and protocol give when nothing was written."""
+    return type(exc) is ConnectionError and exc.args == ("Not connected",)
+
+
+def retryable(exc: BaseException) -> bool:
+    """True for failures the server guarantees did not run the command (or nothing was sent)."""
+    return isinstance(exc, (MovedError, AskError, TryAgainError, ClusterDownError,
+                            BusyLoadingError)) or _unsent(exc)
+
+
+# Command name (as the caller spelled it) -> True when its one key is always args[1].
+_ONE_KEY: dict[Any, bool] = {}
+_ONE_KEY_SPEC = (("index", 1), ("range", 0, 1, 0))
+
+
+def request_keys(args: tuple) -> list[Any]:
+    """The key arguments of a request (``keys_of``, with a fast path for one-key commands)."""
+    try:
+        one = _ONE_KEY.get(args[0])
+        if one is None:
+            info = command_info(args)
+            one = _ONE_KEY[args[0]] = (
+                info is not None and "|" not in info.name and len(info.key_specs) == 1
+                and tuple(info.key_specs[0][1:]) == _ONE_KEY_SPEC
+            )
+        if one and len(args) > 1:
+            return [args[1]]
+        return keys_of(args)
+    except (ValueError, IndexError, TypeError):
+        return []  # malformed: let a node answer with its own error
 
 
 def _addr(host: str, port: int) -> str:

@@ -124,6 +124,56 @@ async def test_pipeline_over_several_nodes(rc: ClusterHandler, redis_cluster: Re
     assert await p.execute_pipeline() == []
 
 
+def move_slot(cluster: RedisCluster, slot: int) -> int:
+    """Move ``slot`` with its keys to another primary, behind the clients' backs; its new port."""
+    src = cluster.owner_port(slot)
+    dst = next(p for p in cluster.primaries() if p != src)
+    src_id, dst_id = cluster.node_id(src), cluster.node_id(dst)
+    assert command(dst, "CLUSTER", "SETSLOT", slot, "IMPORTING", src_id) == "OK"
+    assert command(src, "CLUSTER", "SETSLOT", slot, "MIGRATING", dst_id) == "OK"
+    while batch := command(src, "CLUSTER", "GETKEYSINSLOT", slot, 100):
+        assert command(src, "MIGRATE", "127.0.0.1", dst, "", 0, 5000, "KEYS", *batch) == "OK"
+    for port in cluster.primaries():
+        assert command(port, "CLUSTER", "SETSLOT", slot, "NODE", dst_id) == "OK"
+    return dst
+
+
+async def test_pipeline_follows_moved_slot(rc: ClusterHandler, redis_cluster: RedisCluster) -> None:
+    """Pipelined commands refused with MOVED (stale slot map) are retried on the new owner, in
+    call order, and each reply lands in its place."""
+    await rc.set("{pm}a", 1)
+    new_port = move_slot(redis_cluster, slot_of("{pm}"))
+    p = await rc.pipeline()
+    p.incr("{pm}a")
+    p.set("other", "x")
+    p.incr("{pm}a")
+    p.get("{pm}a")
+    assert await p.execute_pipeline() == [2, "OK", 3, 3]
+    assert rc.stats["moved"] >= 1
+    assert rc.node_for_key("{pm}") == f"127.0.0.1:{new_port}"
+
+
+async def test_pipeline_errors_in_place(rc: ClusterHandler) -> None:
+    """A failing command in a cluster pipeline raises with every reply in .results (errors in
+    place), or returns them with raise_on_error=False."""
+    await rc.set("str", "x")
+    p = await rc.pipeline()
+    p.set("a1", 1)
+    p.execute_command("LPUSH", "str", "y")
+    p.get("a1")
+    with pytest.raises(redis.WrongTypeError) as ei:
+        await p.execute_pipeline()
+    assert ei.value.index == 1 and ei.value.results[0] == "OK" and ei.value.results[2] == 1
+    p = await rc.pipeline()
+    p.get("a1")
+    p.execute_command("LPUSH", "str", "y")
+    got = await p.execute_pipeline(raise_on_error=False)
+    assert got[0] == 1 and isinstance(got[1], redis.WrongTypeError)
+    with pytest.raises(CrossSlotError):
+        p2 = await rc.pipeline()
+        p2.execute_command("MSETNX", "a", 1, "b", 2)
+
+
 async def test_blocking_command(rc: ClusterHandler) -> None:
     """BLPOP waits on a leased connection of the key's node and gets the value pushed later."""
     waiter = asyncio.ensure_future(rc.execute_command("BLPOP", "queue", 5))
@@ -301,3 +351,37 @@ async def test_primary_killed_during_writes(rc: ClusterHandler, redis_cluster: R
     # Bring the old primary back as a replica, so the session cluster is whole again.
     redis_cluster.server(victim).start()
     await asyncio.get_running_loop().run_in_executor(None, redis_cluster.wait_healthy, 60)
+
+
+async def test_transactions_on_one_slot(rc: ClusterHandler) -> None:
+    """multi(keys) / multi() / watch(keys) run WATCH-MULTI-EXEC on the slot's primary; a key of
+    another slot is refused before anything is sent; a changed watched key gives WatchError."""
+    t = await rc.multi(["{acct}a"])
+    assert await t.set("{acct}a", 10) == "QUEUED"
+    assert await t.incr("{acct}b") == "QUEUED"
+    assert await t.commit() == ["OK", 1]
+
+    t = await rc.multi()  # bound to a node at the first keyed command
+    f1 = t.incrby("{acct}a", 5)
+    f2 = t.get("{acct}a")
+    with pytest.raises(redis.ResponseError, match="CROSSSLOT"):
+        t.set("elsewhere", 1)
+    assert await f1 == "QUEUED" and await f2 == "QUEUED"
+    assert await t.commit() == [15, 15]  # convertNumbers, as outside MULTI
+    assert not t.inTransaction
+
+    t = await rc.watch("{acct}a")
+    assert await t.get("{acct}a") == 15
+    await rc.set("{acct}a", 0)  # someone else changes the watched key
+    await t.multi()
+    t.set("{acct}a", 99)
+    with pytest.raises(redis.WatchError):
+        await t.commit()
+    assert await rc.get("{acct}a") == 0
+
+    t = await rc.multi()
+    t.set("{acct}c", 1)
+    assert await t.discard() == "OK"
+    assert await rc.get("{acct}c") is None
+    with pytest.raises(CrossSlotError):
+        await rc.multi(["x1", "y2"])
