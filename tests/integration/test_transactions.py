@@ -119,6 +119,26 @@ async def test_conversions_inside_exec(rc) -> None:
     ]
 
 
+async def test_command_methods_convert_inside_exec(rc) -> None:
+    """The data-type methods' own conversions apply inside EXEC exactly as outside it."""
+    await rc.hset("h", "a", 1)
+    await rc.sadd("s", "m1")
+    await rc.zadd("z", 1.5, "one")
+    outside = await asyncio.gather(
+        rc.hgetall("h"), rc.sismember("s", "m1"), rc.smembers("s"),
+        rc.zrange("z", 0, -1, withscores=True), rc.zscore("z", "one"),
+    )
+    t = await rc.multi()
+    assert await t.hgetall("h") == "QUEUED"
+    assert await t.sismember("s", "m1") == "QUEUED"
+    assert await t.smembers("s") == "QUEUED"
+    assert await t.zrange("z", 0, -1, withscores=True) == "QUEUED"
+    assert await t.zscore("z", "one") == "QUEUED"  # txredisapi raised ValueError here (§11.5)
+    inside = await t.commit()
+    assert inside == outside
+    assert inside == [{"a": 1}, True, {"m1"}, [("one", 1.5)], 1.5]
+
+
 def redis_raw(fn):
     from txredis_aio._resp import Raw
 
