@@ -206,3 +206,16 @@ async def test_wrong_type_keeps_connection_usable(rc) -> None:
     with pytest.raises(redis.WrongTypeError):
         await rc.xrange("str")
     assert await rc.get("str") == "x"
+
+
+async def test_blocking_xread_on_a_pool_does_not_stall_other_commands(rc) -> None:
+    """XREAD BLOCK on a pool leases a connection (command table): other commands keep flowing."""
+    pending = asyncio.ensure_future(rc.xread({"pool-wake": "$"}, block=10000))
+    deadline = asyncio.get_running_loop().time() + 10
+    while "cmd=xread" not in await rc.execute_command("CLIENT", "LIST"):
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.01)
+    for _ in range(20):
+        assert await asyncio.wait_for(rc.ping(), 2) == "PONG"
+    new_id = await rc.xadd("pool-wake", {"k": "v"})
+    assert await asyncio.wait_for(pending, 10) == {"pool-wake": [(new_id, {"k": "v"})]}
