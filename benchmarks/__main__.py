@@ -109,7 +109,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--workloads", help=f"comma-separated subset of {','.join(WORKLOADS)}")
     ap.add_argument("--clients", help=f"comma-separated subset of {','.join(CLIENTS)}")
     ap.add_argument("--reps", type=int, default=3, help="timed repetitions after the warm-up (≥3)")
-    ap.add_argument("--out", default="bench-results", help="directory for results.json/.md, chart.png")
+    ap.add_argument("--out", default="benchmarks/results", help="directory for results.json/.md, chart.png")
     ap.add_argument("--no-chart", action="store_true", help="skip the PNG")
     ap.add_argument("--timeout", type=float, default=180.0, help="seconds per client × workload")
     a = ap.parse_args(argv)

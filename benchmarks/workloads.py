@@ -20,26 +20,37 @@ PUBLISH_BATCH = 1000
 
 @dataclass(frozen=True)
 class Workload:
-    """One workload: ``n`` operations per repetition (``quick`` in --quick mode)."""
+    """One workload: ``n`` operations per repetition (``quick`` in --quick mode), in steps of ``step``."""
 
     name: str
     title: str
     unit: str
     n: int
     quick: int
+    step: int
 
     def size(self, quick: bool) -> int:
         return self.quick if quick else self.n
 
+    def fit(self, rate: float, seconds: float, n: int) -> int:
+        """Operations per repetition: ``n``, or fewer for a slow client (about ``seconds`` long)."""
+        if rate * seconds >= n:
+            return n
+        return max(self.step, int(rate * seconds) // self.step * self.step)
+
 
 WORKLOADS: dict[str, Workload] = {w.name: w for w in [
-    Workload("W1", "sequential SET then GET, 16 B, each awaited", "cmd/s", 10_000, 2_000),
-    Workload("W2", f"100k GETs, {CONCURRENCY} concurrent, one connection", "cmd/s", 100_000, 20_000),
-    Workload("W2p", f"100k GETs, {CONCURRENCY} concurrent, default pool", "cmd/s", 100_000, 20_000),
-    Workload("W3", f"100k SETs in explicit pipelines of {PIPELINE // 1000}k", "cmd/s", 100_000, 20_000),
-    Workload("W4", "SET then GET of 1 MiB values", "cmd/s", 40, 10),
-    Workload("W5", "pub/sub: 32 B messages, one publisher to one subscriber", "msg/s", 50_000, 10_000),
-    Workload("W6", "MULTI + 3×INCR + EXEC, sequential", "tx/s", 5_000, 1_000),
+    Workload("W1", "sequential SET then GET, 16 B, each awaited", "cmd/s", 10_000, 2_000, 2),
+    Workload("W2", f"100k GETs, {CONCURRENCY} concurrent, one connection", "cmd/s", 100_000, 20_000,
+             CONCURRENCY),
+    Workload("W2p", f"100k GETs, {CONCURRENCY} concurrent, default pool", "cmd/s", 100_000, 20_000,
+             CONCURRENCY),
+    Workload("W3", f"100k SETs in explicit pipelines of {PIPELINE // 1000}k", "cmd/s", 100_000, 20_000,
+             PIPELINE),
+    Workload("W4", "SET then GET of 1 MiB values", "cmd/s", 40, 10, 2),
+    Workload("W5", "pub/sub: 32 B messages, one publisher to one subscriber", "msg/s", 50_000, 10_000,
+             PUBLISH_BATCH),
+    Workload("W6", "MULTI + 3×INCR + EXEC, sequential", "tx/s", 5_000, 1_000, 1),
 ]}
 
 

@@ -78,6 +78,22 @@ def _bad_arg(args: tuple, i: int, a: object) -> str:
     )
 
 
+# Arguments at least this long are framed here: hiredis.pack_command copies a large ``bytes``
+# argument slowly (about 1.3 ms per MiB, against 25 us for a join).
+_BIG = 1 << 16
+_SIZED = frozenset((bytes, str, bytearray, memoryview))
+
+
+def _frame(args: tuple) -> bytes:
+    """RESP-frame normalised arguments (bytes, int, float) with one copy of each large value."""
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        if type(a) is not bytes:
+            a = (repr(a) if type(a) is float else str(a)).encode()
+        out += (b"$%d\r\n" % len(a), a, b"\r\n")
+    return b"".join(out)
+
+
 def make_encoder(charset: Optional[str]) -> Encoder:
     """Return ``encode(args) -> bytes`` for one connection's charset.
 
@@ -86,9 +102,14 @@ def make_encoder(charset: Optional[str]) -> Encoder:
     before anything is written.
     """
     pack = hiredis.pack_command
+    big, sized = _BIG, _SIZED
     if charset is None or charset in _UTF8_NAMES:
 
         def encode(args: tuple) -> bytes:
+            if len(args) > 2:  # only commands with a value can carry a large one
+                for a in args:
+                    if type(a) in sized and len(a) >= big:
+                        return _frame(_normalise(args, None))
             try:
                 return pack(args)
             except (TypeError, UnicodeEncodeError):
@@ -97,7 +118,11 @@ def make_encoder(charset: Optional[str]) -> Encoder:
         return encode
 
     def encode_charset(args: tuple) -> bytes:
-        return pack(_normalise(args, charset))
+        norm = _normalise(args, charset)
+        for a in norm:
+            if type(a) is bytes and len(a) >= big:
+                return _frame(norm)
+        return pack(norm)
 
     return encode_charset
 
