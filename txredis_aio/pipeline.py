@@ -16,6 +16,7 @@ dropped), so the connection stays in step and goes on serving the pool.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Any, Callable, Optional
 
 from ._protocol import RedisProtocol
@@ -40,6 +41,9 @@ class Pipeline(Commands):
         self._slots: list[tuple[asyncio.Future[Any], Convert, bool]] = []
         self._timed = True
         self.pipelining = True
+        # Safety net: a pipeline dropped without execute_pipeline() still frees its lease.
+        self._finalizer = weakref.finalize(self, _release_later, pool, proto)
+        self._finalizer.atexit = False
 
     def __repr__(self) -> str:
         state = "open" if self.pipelining else "sent"
@@ -69,6 +73,7 @@ class Pipeline(Commands):
         if not self.pipelining:
             raise RedisError("Not currently pipelining commands, please use pipeline() first")
         self.pipelining = False
+        self._finalizer.detach()
         proto, self._proto = self._proto, None
         buf, self._buf = self._buf, []
         slots, self._slots = self._slots, []
@@ -93,9 +98,25 @@ class Pipeline(Commands):
         for fut, _, _ in self._slots:
             fut.cancel()
         self._buf, self._slots = [], []
+        self._finalizer.detach()
         proto, self._proto = self._proto, None
         if proto is not None:
             self._pool.release(proto)
+
+    async def __aenter__(self) -> Pipeline:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        """Leaving ``async with`` without ``execute_pipeline()`` drops the commands unsent."""
+        self.abandon()
+
+
+def _release_later(pool: Pool, proto: RedisProtocol) -> None:
+    """Finalizer of a forgotten pipeline (may run inside any code, so only schedule)."""
+    try:
+        pool.loop.call_soon(pool.release, proto)
+    except RuntimeError:  # loop closed
+        pass
 
 
 async def _collect(futs: list[asyncio.Future[Any]], raise_on_error: bool) -> list[Any]:

@@ -25,6 +25,7 @@ returned the same way. A lost connection fails the transaction's commands with
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Any, Callable, Optional
 
 from ._protocol import RedisProtocol
@@ -49,6 +50,9 @@ class Transaction(Commands):
         self._converts: list[Convert] = []
         self.inTransaction = True
         self.inMulti = False
+        # Safety net: a transaction dropped without commit/discard/unwatch still frees its lease.
+        self._finalizer = weakref.finalize(self, _abandon_later, pool, proto)
+        self._finalizer.atexit = False
 
     def __repr__(self) -> str:
         state = "queuing" if self.inMulti else "watching" if self.inTransaction else "finished"
@@ -129,6 +133,7 @@ class Transaction(Commands):
         proto, self._proto = self._proto, None
         self.inTransaction = self.inMulti = False
         self._converts = []
+        self._finalizer.detach()
         if proto is not None:
             self._pool.release(proto)
 
@@ -137,10 +142,15 @@ class Transaction(Commands):
         proto = self._proto
         if proto is None:
             return
-        if not proto.closed:
-            for args in (("DISCARD",), ("UNWATCH",)):
-                proto.execute(args, None, False).add_done_callback(_consume_error)
+        _reset(proto)
         self._end()
+
+    async def __aenter__(self) -> Transaction:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        """Leaving ``async with`` without commit/discard/unwatch discards and frees the lease."""
+        self._abandon()
 
 
 async def begin_transaction(
@@ -170,6 +180,26 @@ def _name(x: Any) -> str:
         return (x.decode() if isinstance(x, bytes) else str(x)).upper()
     except UnicodeDecodeError:
         return ""
+
+
+def _reset(proto: RedisProtocol) -> None:
+    if not proto.closed:
+        for args in (("DISCARD",), ("UNWATCH",)):
+            proto.execute(args, None, False).add_done_callback(_consume_error)
+
+
+def _abandon_later(pool: Pool, proto: RedisProtocol) -> None:
+    """Finalizer of a forgotten transaction (may run inside any code, so only schedule)."""
+
+    def abandon() -> None:
+        if proto in pool._leased:
+            _reset(proto)
+            pool.release(proto)
+
+    try:
+        pool.loop.call_soon(abandon)
+    except RuntimeError:  # loop closed: nothing left to give back to
+        pass
 
 
 def _consume_error(f: asyncio.Future[Any]) -> None:

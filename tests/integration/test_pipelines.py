@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
 
@@ -191,3 +192,22 @@ async def test_implicit_pipelining_coalesces_writes(redis_server: RedisServer) -
         await rc.delete("implicit")
     finally:
         await rc.disconnect()
+
+
+async def test_forgotten_or_exited_pipelines_free_the_lease(redis_server: RedisServer) -> None:
+    """A pipeline left by `async with` without execute_pipeline() is dropped unsent, and one
+    dropped unexecuted frees its lease when collected."""
+    rc1 = await redis.Connection(redis_server.host, redis_server.port)
+    try:
+        async with await rc1.pipeline() as p:
+            fut = p.set("never", 1)
+        assert fut.cancelled()
+        assert await asyncio.wait_for(rc1.get("never"), 5) is None
+        p = await rc1.pipeline()
+        p.set("never", 1)
+        del p
+        gc.collect()
+        assert await asyncio.wait_for(rc1.get("never"), 5) is None
+        assert "leased=0" in repr(rc1)
+    finally:
+        await rc1.disconnect()

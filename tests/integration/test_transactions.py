@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
 
@@ -325,3 +326,20 @@ async def test_connection_lost_inside_transaction(redis_server) -> None:
         assert "leased=0" in repr(rc)
     finally:
         await rc.disconnect()
+
+
+async def test_forgotten_or_exited_transactions_free_the_lease(rc1) -> None:
+    """A transaction left by `async with` without commit is discarded, and one dropped without
+    commit is discarded when collected: a single connection keeps working either way."""
+    async with await rc1.multi() as t:
+        t.set("gone", 1)
+    assert not t.inTransaction
+    assert await asyncio.wait_for(rc1.get("gone"), 5) is None
+    t = await rc1.watch("gone")
+    t.get("gone")
+    del t
+    gc.collect()
+    assert await asyncio.wait_for(rc1.set("gone", 2), 5) == "OK"
+    t = await asyncio.wait_for(rc1.multi(), 5)
+    t.get("gone")
+    assert await t.commit() == [2]
