@@ -33,6 +33,7 @@ from .client import ConnectionHandler
 from .cluster_batch import ClusterPipeline, ClusterTransaction
 from .cluster_commands import ClusterMultiKeyCommands
 from .cluster_nodes import Address, ClusterNode, ClusterTopology, connection_of, request_keys, retryable
+from .cluster_pubsub import ClusterShardSubscriber
 from .cluster_topology import parse_address, parse_redirect
 from .commands import Commands
 from .commands._base import Convert
@@ -286,6 +287,12 @@ class ClusterHandler(ClusterMultiKeyCommands, ClusterTopology, Commands):
         """
         host, port = parse_address(addr)
         return _NodeHandler(self._node(f"[{host}]:{port}" if ":" in host else f"{host}:{port}").pool)
+
+    def sharded_subscriber(
+        self, max_queue: int = 10000, check_interval: float = 1.0,
+    ) -> ClusterShardSubscriber:
+        """Sharded pub/sub (SSUBSCRIBE) that follows slot ownership; ``async for`` the messages."""
+        return ClusterShardSubscriber(self, max_queue, check_interval)
 
     async def pipeline(self) -> ClusterPipeline:
         """A pipeline: commands buffered until ``execute_pipeline()``, sent per node at once."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from typing import Any
 
 import pytest
 
@@ -385,3 +386,41 @@ async def test_transactions_on_one_slot(rc: ClusterHandler) -> None:
     assert await rc.get("{acct}c") is None
     with pytest.raises(CrossSlotError):
         await rc.multi(["x1", "y2"])
+
+
+async def _next(sub: Any, timeout: float = 5.0) -> Any:
+    return await asyncio.wait_for(sub.__anext__(), timeout)
+
+
+async def test_sharded_pubsub_follows_slot(rc: ClusterHandler, redis_cluster: RedisCluster) -> None:
+    """SSUBSCRIBE on channels of several nodes receives SPUBLISHed messages; after a channel's
+    slot moves to another primary, the subscription follows and messages arrive again."""
+    sub = rc.sharded_subscriber(check_interval=0.1)
+    channels = keys_on_distinct_slots(6, "chan")
+    try:
+        confirmations = await sub.ssubscribe(channels)
+        assert sorted(c[1] for c in confirmations) == sorted(channels)
+        assert len({rc.node_for_key(c) for c in channels}) > 1
+        for c in channels:
+            assert await rc.spublish(c, f"hello {c}") == 1
+        got = {(m.channel, m.data) for m in [await _next(sub) for _ in channels]}
+        assert got == {(c, f"hello {c}") for c in channels}
+
+        moved = channels[0]
+        move_slot(redis_cluster, slot_of(moved))
+
+        async def delivered() -> bool:
+            if await rc.spublish(moved, "after move") != 1:
+                return False
+            msg = await _next(sub)
+            return msg.channel == moved and msg.data == "after move"
+
+        deadline = time.monotonic() + 10
+        while not await delivered():
+            assert time.monotonic() < deadline, "the subscription did not follow the slot"
+            await asyncio.sleep(0.05)
+        assert sub.moves >= 1
+        await sub.sunsubscribe(channels[1:])
+        assert await rc.spublish(channels[1], "gone") == 0
+    finally:
+        await sub.disconnect()
