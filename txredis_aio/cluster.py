@@ -60,7 +60,7 @@ __all__ = [
     "lazyClusterConnection",
 ]
 
-_NOT_SHAREABLE = frozenset({"SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR"})
+_NOT_SHAREABLE = frozenset({"SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR", "SCAN", "SELECT"})
 
 
 class CrossSlotError(ResponseError):
@@ -178,7 +178,10 @@ class ClusterHandler(ClusterMultiKeyCommands, ClusterTopology, Commands):
     def _keyless(self, args: tuple, convert: Convert) -> Any:
         name = _name(args)
         if name in _NOT_SHAREABLE:
-            raise RedisError(f"{name} is not available on a cluster handler's shared connections")
+            raise RedisError(
+                f"{name} cannot run on a cluster handler: use sharded_subscriber() for SSUBSCRIBE, "
+                "scan_iter() for SCAN, node(addr) for one node's connections"
+            )
         if len(args) > 1 and name == "SCRIPT":
             name = f"{name} {_name(args[1:])}"
         merge = _FANOUT.get(name)

@@ -1,18 +1,21 @@
-"""Cluster versions of the multi-key commands that can be split by slot and merged.
+"""Cluster versions of commands that span the key space.
 
 ``mget``/``mset``/``delete``/``unlink``/``exists``/``touch`` send one command per slot, at once
 (each takes the handler's ordinary path), and merge: MGET values in key order, counts summed,
 MSET's "OK". Atomicity holds per slot only. Keys of one slot need no split: one command.
+``scan_iter`` walks every primary in turn; a bare ``scan`` cursor means nothing across nodes,
+so ``scan()`` is refused (use ``scan_iter()`` or ``rc.node(addr).scan()``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Optional
 
 from ._crc16 import slot_of
 from ._resp import list_or_args
 from .commands._base import CommandsBase
+from .errors import RedisError
 
 __all__ = ["ClusterMultiKeyCommands"]
 
@@ -27,6 +30,13 @@ class ClusterMultiKeyCommands(CommandsBase):
 
     charset: Optional[str]
     _loop: asyncio.AbstractEventLoop
+
+    if TYPE_CHECKING:  # provided by ClusterHandler / ClusterTopology
+        def node(self, addr: Any) -> Any: ...
+
+        def primaries(self) -> list[str]: ...
+
+        async def _wait_topology(self) -> None: ...
 
     def _split(self, name: str, keys: list[Any], merge: Callable[[list[Any], list[list[int]]], Any],
                values: Optional[list[Any]] = None) -> Any:
@@ -99,3 +109,18 @@ class ClusterMultiKeyCommands(CommandsBase):
     def exists(self, key: Any, *keys: Any) -> Any:
         """EXISTS over any slots: how many of the keys exist (0/1 for one key, as txredisapi)."""
         return self._split("EXISTS", [key, *keys], lambda r, p: sum(r))
+
+    def scan(
+        self, cursor: Any = 0, pattern: Any = None, count: Optional[int] = None, *, _type: Any = None,
+    ) -> Any:
+        """Refused: a SCAN cursor belongs to one node. Use ``scan_iter()`` or ``node(addr).scan()``."""
+        raise RedisError("SCAN on a cluster: use scan_iter() (every primary) or rc.node(addr).scan()")
+
+    async def scan_iter(
+        self, pattern: Any = None, count: Optional[int] = None, *, _type: Any = None,
+    ) -> AsyncIterator[Any]:
+        """``async for key in rc.scan_iter(pattern)``: SCAN every primary in turn."""
+        await self._wait_topology()
+        for addr in self.primaries():
+            async for key in self.node(addr).scan_iter(pattern, count, _type=_type):
+                yield key

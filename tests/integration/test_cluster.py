@@ -73,6 +73,19 @@ async def test_keyless_commands(rc: ClusterHandler) -> None:
         rc.execute_command("SUBSCRIBE", "chan")
 
 
+async def test_scan_iter_and_node_handlers(rc: ClusterHandler, redis_cluster: RedisCluster) -> None:
+    """scan_iter walks every primary; scan() is refused; node(addr) talks to exactly that node."""
+    keys = {f"sc{i}" for i in range(200)}
+    await rc.mset({k: 1 for k in keys})
+    assert {k async for k in rc.scan_iter("sc*", count=50)} == keys
+    with pytest.raises(redis.RedisError, match="scan_iter"):
+        rc.scan()
+    for addr in rc.primaries():
+        port = int(addr.rsplit(":", 1)[1])
+        assert await rc.node(addr).execute_command("CLUSTER", "MYID") == redis_cluster.node_id(port)
+        assert await rc.node(addr).execute_command("DBSIZE") == command(port, "DBSIZE")
+
+
 async def test_cross_slot_mget_in_key_order(rc: ClusterHandler) -> None:
     """mget over keys of many slots returns the values in the order the keys were given."""
     keys = keys_on_distinct_slots(50)
