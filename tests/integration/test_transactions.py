@@ -343,3 +343,20 @@ async def test_forgotten_or_exited_transactions_free_the_lease(rc1) -> None:
     t = await asyncio.wait_for(rc1.multi(), 5)
     t.get("gone")
     assert await t.commit() == [2]
+
+
+async def test_waiting_commands_and_next_transaction_on_one_connection(rc1) -> None:
+    """On one connection, commands and a second multi() waiting for a transaction both get it
+    afterwards: the commands run (never QUEUED in the next transaction), then the transaction."""
+    t = await rc1.multi()
+    t.set("n", 1)
+    gets = [asyncio.ensure_future(rc1.get("n")) for _ in range(20)]
+    nxt = asyncio.ensure_future(rc1.multi())
+    more = [asyncio.ensure_future(rc1.incr("m")) for _ in range(5)]
+    await wait_for(lambda: rc1._pool._lease_waiters)
+    assert await t.commit() == ["OK"]
+    assert await asyncio.wait_for(asyncio.gather(*gets), 5) == [1] * 20
+    assert sorted(await asyncio.wait_for(asyncio.gather(*more), 5)) == [1, 2, 3, 4, 5]
+    t2 = await asyncio.wait_for(nxt, 5)
+    assert await t2.get("m") == "QUEUED"
+    assert await t2.commit() == [5]
