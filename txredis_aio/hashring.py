@@ -50,6 +50,8 @@ def key_bytes(key: Any) -> bytes:
 def hash_input(key: Any) -> bytes:
     """What the ring hashes for ``key``: its ``{tag}`` when it has one, else the whole key."""
     b = key_bytes(key)
+    if b"{" not in b:
+        return b
     m = _TAG.match(b)
     return m.group(1) if m is not None else b
 

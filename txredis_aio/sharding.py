@@ -29,6 +29,7 @@ from .client import ConnectionHandler
 from .commands import Commands
 from .commands._base import Convert
 from .commands._table import keys_of
+from .commands._table_data import COMMANDS
 from .connection import ConnectionConfig, SSLOption
 from .errors import InvalidArgumentType, RedisError
 from .hashring import HashRing
@@ -88,7 +89,16 @@ _BROADCAST: dict[str, Callable[[list[Any]], Any]] = {
 }
 # Multi-key commands split per node: name → number of arguments per key (MSET: key, value).
 _SPLIT = {"MGET": 1, "MSET": 2, "DEL": 1, "UNLINK": 1, "EXISTS": 1, "TOUCH": 1}
+_SPLIT_LOWER = frozenset(n.lower() for n in _SPLIT)
 _TRANSACTION = frozenset({"MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH"})
+# Fast path: commands whose only key is args[1] (GET, SET, HSET, LPUSH...), upper-case names as
+# the command methods send them. Anything else goes through ``keys_of``.
+_ONE_KEY_FIRST = frozenset(
+    name.upper() for name, (_arity, _flags, _acl, specs) in COMMANDS.items()
+    if "|" not in name and name not in _SPLIT_LOWER
+    and len(specs) == 1 and specs[0][1] == ("index", 1) and specs[0][2] == ("range", 0, 1, 0)
+)
+_CACHE_MAX = 65536
 _RAW_REPLY = Raw(lambda r: r)
 
 
@@ -116,6 +126,7 @@ class ShardedConnectionHandler(Commands):
         self._encode = first.config.encode
         self._loop = first.loop
         self._connected = ShardedConnecting(self)
+        self._cache: dict[Any, ConnectionHandler] = {}  # key -> node, bounded
 
     # -- introspection ------------------------------------------------------------------------
 
@@ -138,15 +149,27 @@ class ShardedConnectionHandler(Commands):
     # -- routing -------------------------------------------------------------------------------
 
     def _node(self, key: Any, args: tuple) -> ConnectionHandler:
+        cache = self._cache
+        cacheable = type(key) is str or type(key) is bytes  # 1 == 1.0 == True, but not as keys
+        if cacheable:
+            hit = cache.get(key)
+            if hit is not None:
+                return hit
         try:
             node = self._ring.get_node(key)
         except TypeError:
             self._encode(args)  # raises InvalidArgumentType naming the argument
             raise InvalidArgumentType(f"cannot shard on the key {key!r}") from None
         assert node is not None
+        if cacheable:
+            if len(cache) >= _CACHE_MAX:
+                cache.clear()
+            cache[key] = node
         return node
 
     def _execute(self, *args: Any, convert: Convert = None) -> Any:
+        if args[0] in _ONE_KEY_FIRST and len(args) > 1:
+            return self._node(args[1], args)._execute(*args, convert=convert)
         name = _name(args[0])
         if name in _SPLIT:
             return self._split(name, args, convert)

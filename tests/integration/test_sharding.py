@@ -80,6 +80,11 @@ async def test_every_single_key_command_is_sharded(sc, shards) -> None:
     for key in ("list", "set", "hash", "n", "s"):
         server = shards[hosts_of(shards).index(ring.get_node(key))]
         assert key in await keys_on(server)
+    await sc.set(1, "int")  # numbers are placed by the text Redis receives: "1" and "1.0"
+    await sc.set(1.0, "float")
+    for key in ("1", "1.0"):
+        server = shards[hosts_of(shards).index(ring.get_node(key))]
+        assert key in await keys_on(server)
     assert "get" in ShardedMethods and len(ShardedMethods) == 53
     assert sc.ShardedMethods is ShardedMethods
 

@@ -139,3 +139,11 @@ def test_key_types() -> None:
     assert ring.get_node(123) == ring.get_node("123")
     with pytest.raises(TypeError):
         ring.get_node(None)
+
+
+def test_node_id_is_the_host_as_written() -> None:
+    """``localhost:6379`` and ``127.0.0.1:6379`` are different ring ids (txredisapi's uuid)."""
+    a = HashRing(["localhost:6379", "localhost:6380"])
+    b = HashRing(["127.0.0.1:6379", "127.0.0.1:6380"])
+    assert a.sorted_keys != b.sorted_keys
+    assert a.get_node("foo") == "localhost:6379"
