@@ -244,7 +244,7 @@ async def switch_times(setup: SentinelSetup, events: list[tuple[float, str]]) ->
     return asyncio.ensure_future(run())
 
 
-async def test_master_killed_while_writing(fresh: SentinelSetup) -> None:
+async def test_master_killed_while_writing(fresh: SentinelSetup, capsys) -> None:
     """SIGKILL the master under a writer: writes resume on the promoted replica as soon as the
     sentinels switch (outage under their failover time + 1 s); replica reads fall back too."""
     events: list[tuple[float, str]] = []
@@ -284,9 +284,10 @@ async def test_master_killed_while_writing(fresh: SentinelSetup) -> None:
         after = [t for t, _ in acked if t > killed_at]
         outage = after[0] - before[-1]
         failover = switched_at - killed_at
-        print(f"\nsentinel failover (kill -> +switch-master): {failover:.3f} s; "
-              f"writes failed for {outage:.3f} s ({len(failed)} failed attempts); "
-              f"first write after the switch {after[0] - switched_at:+.3f} s")
+        with capsys.disabled():  # shown in every run, not only with -s
+            print(f"\n[sentinel] failover (kill -> +switch-master): {failover:.3f} s; "
+                  f"writes failed for {outage:.3f} s ({len(failed)} failed attempts); "
+                  f"first write after the switch {after[0] - switched_at:+.3f} s")
         assert outage < failover + 1.0
         assert events[0][1].endswith(f"127.0.0.1 {replica.port}")
         assert fresh.data_call(replica, "ROLE")[0] == "master"
@@ -312,7 +313,7 @@ async def _true(value: bool) -> bool:
     return value
 
 
-async def test_planned_failover_moves_the_pool(fresh: SentinelSetup) -> None:
+async def test_planned_failover_moves_the_pool(fresh: SentinelSetup, capsys) -> None:
     """SENTINEL FAILOVER: the pool moves to the promoted replica without the application acting,
     and no command is reported successful that the new master did not answer after the switch."""
     events: list[tuple[float, str]] = []
@@ -334,7 +335,9 @@ async def test_planned_failover_moves_the_pool(fresh: SentinelSetup) -> None:
             return fresh.data_call(replica, "GET", "p") == "moved"
 
         await wait_for(on_replica)
-        print(f"\npool on the new master {time.monotonic() - switched_at:.3f} s after +switch-master")
+        with capsys.disabled():
+            print(f"\n[sentinel] planned failover: pool on the new master "
+                  f"{time.monotonic() - switched_at:.3f} s after +switch-master")
         assert fresh.data_call(replica, "ROLE")[0] == "master"
         for slot in m._pool._slots:
             proto = slot.protocol
