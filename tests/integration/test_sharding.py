@@ -179,6 +179,16 @@ async def test_lazy_handler_and_repr(shards) -> None:
         await sc.get("lazy")
 
 
+async def test_awaiting_with_a_dead_host_raises_and_closes_the_rest(shards) -> None:
+    """The non-lazy variant raises the connect error when a node is down, closing every node."""
+    from txredis_aio.testing import free_port
+
+    connecting = redis.ShardedConnection([*hosts_of(shards)[:2], f"127.0.0.1:{free_port()}"])
+    with pytest.raises(redis.ConnectionError):
+        await connecting
+    assert all(n._pool.closed for n in connecting.handler.nodes)
+
+
 async def test_unix_shards() -> None:
     """Sharding over Unix sockets: keys placed by socket path."""
     servers = [RedisServer(unixsocket=True).start() for _ in range(2)]
