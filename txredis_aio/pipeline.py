@@ -52,6 +52,17 @@ class Pipeline(Commands):
     def __len__(self) -> int:
         return len(self._slots)
 
+    @property
+    def transport(self) -> Any:
+        """The leased connection's transport (txredisapi's tests wrap it to count writes)."""
+        return self._proto.transport if self._proto is not None else None
+
+    @transport.setter
+    def transport(self, value: Any) -> None:
+        if self._proto is None:
+            raise RedisError("Not currently pipelining commands, please use pipeline() first")
+        self._proto.transport = value
+
     def _execute(self, *args: Any, convert: Convert = None) -> Any:
         if not self.pipelining:
             return self._fallback(*args, convert=convert)

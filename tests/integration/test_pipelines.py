@@ -211,3 +211,44 @@ async def test_forgotten_or_exited_pipelines_free_the_lease(redis_server: RedisS
         assert "leased=0" in repr(rc1)
     finally:
         await rc1.disconnect()
+
+
+class InspectableTransport:
+    """txredisapi's test helper: forwards everything, records writes."""
+
+    def __init__(self, transport) -> None:
+        self.original_transport = transport
+        self.write_history: list[bytes] = []
+
+    def __getattr__(self, method: str):
+        if method == "write":
+            def write(data, *args, **kwargs):
+                self.write_history.append(data)
+                return self.original_transport.write(data, *args, **kwargs)
+            return write
+        return getattr(self.original_transport, method)
+
+
+async def test_txredisapi_style_transport_inspection(redis_server: RedisServer) -> None:
+    """txredisapi's pipelining test replaces ``pipeline.transport`` to check that the three SETs
+    go out in the first write; that works here too, and ``pipelining`` flips as there."""
+    db = await redis.ConnectionPool(redis_server.host, redis_server.port, poolsize=2)
+    try:
+        pipeline = await db.pipeline()
+        assert pipeline.pipelining
+        proto = pipeline._proto
+        original = pipeline.transport
+        pipeline.transport = InspectableTransport(pipeline.transport)
+        spy = pipeline.transport
+        pipeline.set("txredisapi:test_pipeline", "foo")
+        pipeline.set("txredisapi:test_pipeline", "bar")
+        pipeline.set("txredisapi:test_pipeline2", "zip")
+        await pipeline.execute_pipeline()
+        assert not pipeline.pipelining
+        assert await db.get("txredisapi:test_pipeline") == "bar"
+        assert await db.get("txredisapi:test_pipeline2") == "zip"
+        first = spy.write_history[0].split(b"\n")
+        assert sum(1 for w in first if b"SET" in w) == 3
+        proto.transport = original
+    finally:
+        await db.disconnect()
