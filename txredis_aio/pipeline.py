@@ -140,20 +140,23 @@ async def _collect(futs: list[asyncio.Future[Any]], raise_on_error: bool) -> lis
         await asyncio.wait([f for f in futs if not f.done()])
     results: list[Any] = []
     first: Optional[BaseException] = None
+    lost: Optional[BaseException] = None
     index = -1
     for i, f in enumerate(futs):
         if f.cancelled():
             results.append(asyncio.CancelledError())
             continue
-        exc = f.exception()
+        exc = f.exception()  # also marks every error as seen
         if exc is None:
             results.append(f.result())
             continue
-        if isinstance(exc, (ConnectionError, InvalidResponse)):
-            raise exc  # the connection is gone: no result list to speak of
+        if lost is None and isinstance(exc, (ConnectionError, InvalidResponse)):
+            lost = exc
         results.append(exc)
         if first is None:
             first, index = exc, i
+    if lost is not None:
+        raise lost  # the connection is gone: no result list to speak of
     if first is not None and raise_on_error:
         if isinstance(first, ResponseError):
             first.results = results  # type: ignore[attr-defined]

@@ -210,3 +210,82 @@ async def test_mixed_storm(rc, redis_server: RedisServer) -> None:
         await check_in_step(rc, 500)
     finally:
         await pusher.disconnect()
+
+
+async def _storm_with_kills(redis_server: RedisServer, rounds: int) -> None:
+    rnd = random.Random(2024)
+    rc = await redis.ConnectionPool(redis_server.host, redis_server.port, poolsize=3,
+                                    client_name="storm")
+    admin = await redis.Connection(redis_server.host, redis_server.port)
+    try:
+        await fill(rc, 300, prefix="s")
+        kinds = {"plain": 0, "pipe": 0, "trans": 0, "pop": 0}
+
+        async def one(w: int) -> None:
+            kind = rnd.choice(list(kinds))
+            if kind == "plain":
+                i = rnd.randrange(300)
+                assert await rc.get(f"s{i}") == f"v{i}"
+            elif kind == "pipe":
+                p = await rc.pipeline()
+                p.set(f"sp{w}", w)
+                p.get(f"sp{w}")
+                assert await p.execute_pipeline() == ["OK", w]
+            elif kind == "trans":
+                t = await rc.multi()
+                t.set(f"st{w}", w)
+                t.incr(f"st{w}")
+                assert await t.commit() == ["OK", w + 1]
+            else:
+                await rc.rpush(f"sl{w}", f"tok{w}")
+                r = await rc.blpop(f"sl{w}", 0.05)
+                assert r is None or r == [f"sl{w}", f"tok{w}"]
+            kinds[kind] += 1
+
+        async def worker(w: int) -> None:
+            limit = rnd.choice((None, None, 0.002, 0.02, 0.2))
+            if limit is None:
+                await one(w)
+            else:
+                async with async_timeout(limit):
+                    await one(w)
+
+        async def killer() -> None:
+            for _ in range(3):
+                await asyncio.sleep(0.005)
+                listing = await admin.execute_command("CLIENT", "LIST")
+                ids = [ln.split()[0].split("=")[1] for ln in listing.splitlines()
+                       if " name=storm " in ln]
+                if ids:
+                    await admin.execute_command("CLIENT", "KILL", "ID", rnd.choice(ids))
+
+        for r in range(rounds):
+            tasks = [asyncio.ensure_future(worker(r * 1000 + w)) for w in range(300)]
+            kill = asyncio.ensure_future(killer())
+            await asyncio.sleep(0)
+            for t in rnd.sample(tasks, 30):
+                t.cancel()
+            done = await asyncio.gather(*tasks, return_exceptions=True)
+            await kill
+            bad = [e for e in done if e is not None and not isinstance(
+                e, (asyncio.CancelledError, asyncio.TimeoutError, redis.ConnectionError))]
+            assert bad == []  # in particular: no AssertionError, i.e. no foreign reply
+        assert min(kinds.values()) > 0, kinds
+        await wait_for(lambda: rc._pool.connected == 3 and not rc._pool._leased)
+        await check_in_step(rc, 300, prefix="s")
+    finally:
+        await admin.disconnect()
+        await rc.disconnect()
+
+
+async def test_storm_with_connections_killed(redis_server: RedisServer) -> None:
+    """Plain, pipelined, transactional and blocking operations under cancellation, timeouts and
+    connections killed by the server: failures are only cancellations, timeouts and connection
+    errors, never another caller's reply; afterwards the pool is whole and in step."""
+    await _storm_with_kills(redis_server, rounds=2)
+
+
+@pytest.mark.soak
+async def test_storm_with_connections_killed_soak(redis_server: RedisServer) -> None:
+    """The storm above, 40 rounds."""
+    await _storm_with_kills(redis_server, rounds=40)
