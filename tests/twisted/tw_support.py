@@ -1,0 +1,57 @@
+"""Helpers shared by the Twisted shim tests (imported as ``tw_support``)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Callable, Optional
+
+ROOT = Path(__file__).resolve().parents[2]
+README_DIR = Path(__file__).resolve().parent / "readme"
+
+
+def port_free(port: int) -> bool:
+    """Nothing listens on 127.0.0.1:port (the README examples use the default ports)."""
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def run_example(name: str, on_line: Optional[Callable[[str], None]] = None,
+                timeout: float = 40.0) -> str:
+    """Run a README example as a script (its own process and reactor); return its stdout.
+
+    stderr (the library's log lines) is kept apart and shown only when the script fails.
+    ``on_line`` sees each stdout line as it arrives (to kill a server at the right moment).
+    """
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    err = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen([sys.executable, str(README_DIR / name)], stdout=subprocess.PIPE,
+                            stderr=err, text=True, env=env, cwd=str(ROOT))
+    lines: list[str] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if on_line is not None:
+                on_line(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    reader.join(5)
+    err.seek(0)
+    log = err.read()
+    err.close()
+    out = "".join(lines)
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{out}{log}"
+    return out

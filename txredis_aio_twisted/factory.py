@@ -1,0 +1,310 @@
+"""txredisapi's factories, usable both the 1.6 way and the ≤1.5 way.
+
+How this works
+--------------
+* ``RedisFactory`` is a ``ReconnectingClientFactory``: ``reactor.connectTCP(host, port,
+  factory)`` and ``internet.TCPClient(...)`` work as in txredisapi ≤1.5 (``continueTrying``,
+  ``maxDelay``, ``resetDelay``... are Twisted's own).
+* ``factory.startConnecting(endpoint)`` (txredisapi 1.6) starts ``poolsize``
+  ``ClientService``s on the endpoint, with txredisapi's backoff (``retryDelay``).
+* Either way, a protocol that finished AUTH/SELECT calls ``addConnection``; when ``poolsize``
+  are in, ``factory.deferred`` fires with ``factory.handler``. The handler runs every command on
+  a connection of ``factory.pool`` and waits for one while none is up (txredisapi's behaviour),
+  unless reconnecting was stopped: then it fails with ``ConnectionError("Not connected")``.
+* ``reconnect = False`` (or ``continueTrying = 0``): the first failed attempt errbacks
+  ``factory.deferred`` and a lost connection is not replaced. ``stopTrying()`` keeps live
+  connections; ``disconnect()`` closes everything and fires when the pool is empty.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Optional, cast
+
+from twisted.application.internet import ClientService
+from twisted.internet import protocol
+from twisted.internet.defer import Deferred, fail, gatherResults, succeed
+from twisted.python import log
+from twisted.python.failure import Failure
+
+from txredis_aio.commands import Commands
+from txredis_aio.connection import retry_delay
+from txredis_aio.errors import ConnectError, ConnectionError
+from txredis_aio.pool import BLOCKING_NAMES, is_blocking_request
+
+from .handlers import ConnectionHandler, Sentinel
+from .protocol import MonitorProtocol, RedisProtocol, SubscriberProtocol, _AwaitableDeferred
+
+__all__ = ["MonitorFactory", "RedisFactory", "SentinelConnectionFactory", "SubscriberFactory"]
+
+
+class RedisFactory(protocol.ReconnectingClientFactory):
+    """Connections of one pool (see module docstring); ``handler`` is what applications use."""
+
+    protocol = RedisProtocol
+    noisy = False
+    initialDelay = 1.0
+    maxDelay = 10
+    factor = math.e
+    jitter = 0.119626565582
+    reconnect = True
+
+    def __init__(self, uuid: Any, dbid: Optional[int], poolsize: int, isLazy: bool = False,
+                 handler: Any = ConnectionHandler, charset: Optional[str] = "utf-8",
+                 password: Optional[str] = None, replyTimeout: Optional[float] = None,
+                 convertNumbers: bool = True, username: Optional[str] = None) -> None:
+        if not isinstance(poolsize, int) or isinstance(poolsize, bool):
+            raise ValueError(f"Redis poolsize must be an integer, not {poolsize!r}")
+        if dbid is not None and (not isinstance(dbid, int) or isinstance(dbid, bool)):
+            raise ValueError(f"Redis dbid must be an integer, not {dbid!r}")
+        self.uuid = uuid
+        self.dbid = dbid
+        self.poolsize = poolsize
+        self.isLazy = isLazy
+        self.charset = charset
+        self.password = password
+        self.username = username
+        self.replyTimeout = replyTimeout
+        self.convertNumbers = convertNumbers
+        self.idx = 0
+        self.size = 0
+        self.pool: list[Any] = []
+        self.stopped = False
+        self.disconnectCalled = False
+        self.deferred: Optional[Deferred] = Deferred()
+        self._services: list[ClientService] = []
+        self._waiting: list[Deferred] = []
+        self._empty_waiters: list[Deferred] = []
+        self.handler = handler(self)
+
+    # -- connections -------------------------------------------------------------------------
+
+    def buildProtocol(self, addr: Any) -> Any:
+        p = self.protocol(self.charset, replyTimeout=self.replyTimeout, password=self.password,
+                          dbid=self.dbid, convertNumbers=self.convertNumbers, username=self.username)
+        p.factory = self
+        self.resetDelay()
+        return p
+
+    def addConnection(self, conn: Any) -> None:
+        """A protocol finished its handshake: into the pool (closed at once after disconnect())."""
+        if self.disconnectCalled:
+            conn.transport.loseConnection()
+            return
+        if not conn.connected:
+            return
+        self.pool.append(conn)
+        self.size = len(self.pool)
+        waiting, self._waiting = self._waiting, []
+        for d in waiting:
+            d.callback(conn)
+        if self.deferred is not None and self.size >= self.poolsize:
+            d, self.deferred = self.deferred, None
+            d.callback(self.handler)
+
+    def delConnection(self, conn: Any) -> None:
+        """A protocol lost its connection: out of the pool; not replaced if reconnecting stopped."""
+        if conn in self.pool:
+            self.pool.remove(conn)
+            self.size = len(self.pool)
+        svc = getattr(conn, "_service", None)
+        if svc is not None and not self._may_reconnect():
+            svc.stopService()
+        if not self.pool:
+            waiters, self._empty_waiters = self._empty_waiters, []
+            for d in waiters:
+                d.callback(None)
+            if not self._may_reconnect():
+                self._fail_waiting()
+
+    def _may_reconnect(self) -> bool:
+        return bool(self.reconnect and self.continueTrying and not self.stopped)
+
+    def _fail_waiting(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for d in waiting:
+            d.errback(Failure(ConnectionError("Not connected")))
+
+    def connectionError(self, why: str) -> None:
+        """Connecting or the handshake failed: errback ``deferred`` (a ValueError, as txredisapi)."""
+        if self.deferred is not None:
+            d, self.deferred = self.deferred, None
+            d.errback(Failure(ConnectError(why)))
+        elif self.isLazy:
+            log.msg(why)
+        if not self._may_reconnect():
+            self._fail_waiting()
+
+    def getConnection(self, peek: bool = False) -> Deferred:
+        """A Deferred of a ready connection (the least busy); waits while none is up."""
+        if self.pool:
+            return succeed(min(self.pool, key=lambda p: len(p._slots)))
+        if self.disconnectCalled or (self.size == 0 and not self._may_reconnect()):
+            return fail(ConnectionError("Not connected"))
+        d: Deferred = Deferred()
+        self._waiting.append(d)
+        return d
+
+    def waitForEmptyPool(self) -> Deferred:
+        """Fires when no connection is left."""
+        if not self.pool:
+            return succeed(None)
+        d: Deferred = Deferred()
+        self._empty_waiters.append(d)
+        return d
+
+    # -- ReconnectingClientFactory (≤1.5 use) --------------------------------------------------
+
+    def clientConnectionFailed(self, connector: Any, reason: Failure) -> None:
+        if not self.isLazy and self.deferred is not None:
+            self.connectionError(f"Redis error: could not connect: {reason.getErrorMessage()}")
+        if self._may_reconnect():
+            protocol.ReconnectingClientFactory.clientConnectionFailed(self, connector, reason)
+
+    def clientConnectionLost(self, connector: Any, reason: Failure) -> None:
+        if self._may_reconnect():
+            protocol.ReconnectingClientFactory.clientConnectionLost(self, connector, reason)
+
+    # -- txredisapi 1.6 ------------------------------------------------------------------------
+
+    def retryDelay(self, attempt: int) -> float:
+        """Backoff before attempt ``attempt`` (txredisapi's formula and constants)."""
+        return retry_delay(attempt, self.initialDelay, self.factor, self.maxDelay, self.jitter)
+
+    def startConnecting(self, endpoint: Any) -> None:
+        """Keep ``poolsize`` connections to ``endpoint`` (txredisapi 1.6's way to connect)."""
+        for _ in range(self.poolsize):
+            svc = ClientService(endpoint, cast(Any, self), retryPolicy=self.retryDelay)
+
+            def bind(p: Any, svc: ClientService = svc) -> None:
+                p._service = svc
+
+            svc._prepareConnection = bind  # type: ignore[attr-defined]
+            self._services.append(svc)
+            svc.startService()
+            svc.whenConnected(failAfterFailures=1).addErrback(self._attempt_failed, svc)
+
+    def _attempt_failed(self, f: Failure, svc: ClientService) -> None:
+        if self.disconnectCalled:
+            return
+        if not self._may_reconnect():
+            svc.stopService()
+        if self.deferred is not None and not self.isLazy:
+            self.connectionError(f"Redis error: could not connect: {f.getErrorMessage()}")
+        elif not self._may_reconnect():
+            self._fail_waiting()
+
+    def stopTrying(self) -> Deferred:
+        """Do not reconnect any more; live connections stay up."""
+        self.stopped = True
+        protocol.ReconnectingClientFactory.stopTrying(self)
+        if not self.pool:
+            self._fail_waiting()
+        return succeed(None)
+
+    def disconnect(self) -> Deferred:
+        """Stop reconnecting and close every connection; fires when the pool is empty."""
+        self.disconnectCalled = True
+        self.stopTrying()
+        stops = [svc.stopService() for svc in self._services]
+        for p in list(self.pool):
+            p.transport.loseConnection()
+        empty = self.waitForEmptyPool()
+        return gatherResults([*(d for d in stops if isinstance(d, Deferred)), empty]).addCallback(
+            lambda _: None)
+
+
+class SubscriberFactory(RedisFactory):
+    """One ``SubscriberProtocol`` connection (utf-8, no password, no dbid, as txredisapi)."""
+
+    protocol = SubscriberProtocol
+
+    def __init__(self, isLazy: bool = False, handler: Any = ConnectionHandler) -> None:
+        super().__init__(None, None, 1, isLazy=isLazy, handler=handler)
+
+
+class MonitorFactory(RedisFactory):
+    """One ``MonitorProtocol`` connection."""
+
+    protocol = MonitorProtocol
+
+    def __init__(self, isLazy: bool = False, handler: Any = ConnectionHandler) -> None:
+        super().__init__(None, None, 1, isLazy=isLazy, handler=handler)
+
+
+class SentinelConnectionFactory(RedisFactory):
+    """txredisapi's default ``factory_class`` of ``Sentinel.master_for``; accepted there, unused.
+
+    Sentinel handlers are the core's (discovery before every connect, failover following).
+    """
+
+
+# txredisapi's signature shows this class as master_for/slave_for's default (handlers.py cannot
+# import this module: it is imported by it).
+Sentinel.master_for.__defaults__ = (SentinelConnectionFactory, None, 1)
+Sentinel.slave_for.__defaults__ = (SentinelConnectionFactory, None, 1)
+
+
+class FactoryCore(Commands):
+    """The core of a handler made by ``RedisFactory``: runs commands on the factory's pool."""
+
+    def __init__(self, factory: RedisFactory) -> None:
+        self._factory = factory
+
+    def _on_connection(self, fn: Callable[[Any], Any]) -> Any:
+        d = self._factory.getConnection(peek=True)
+        if d.called:
+            conn: list[Any] = []
+            d.addBoth(conn.append)
+            got = conn[0]
+            if isinstance(got, Failure):
+                return _failed(got)
+            return fn(got)
+        out = _AwaitableDeferred()
+        d.addCallback(fn).chainDeferred(out)
+        return out
+
+    def _execute(self, *args: Any, convert: Any = None) -> Any:
+        timed = not (args and args[0] in BLOCKING_NAMES and is_blocking_request(args))
+        return self._on_connection(lambda p: p._send(args, convert, timed))
+
+    def execute_command(self, *args: Any, post_proc: Optional[Callable[[Any], Any]] = None,
+                        apply_timeout: bool = True) -> Any:
+        return self._on_connection(lambda p: p._send(args, post_proc, apply_timeout))
+
+    def proxy(self, name: str) -> Callable[..., Deferred]:
+        """A function running the protocol method ``name`` on a pool connection."""
+
+        def run(*args: Any, **kwargs: Any) -> Deferred:
+            try:
+                return self._on_connection(lambda p: getattr(p, name)(*args, **kwargs))
+            except Exception:
+                return fail()
+
+        run.__name__ = name
+        return run
+
+    def disconnect(self) -> Deferred:
+        return self._factory.disconnect()
+
+    # The protocol's own transactions/pipelines (not exclusive: see the compatibility page).
+    def multi(self, keys: Any = None) -> Any:
+        return self._on_connection(lambda p: p.multi(keys))
+
+    def watch(self, keys: Any) -> Any:
+        return self._on_connection(lambda p: p.watch(keys))
+
+    def pipeline(self) -> Any:
+        return self._on_connection(lambda p: p.pipeline())
+
+    def connected_deferred(self, handler: Any) -> Deferred:
+        """Fires with the handler once the pool is full (txredisapi's ``handler._connected``)."""
+        pending = self._factory.deferred
+        return pending if pending is not None else succeed(handler)
+
+
+def _failed(f: Failure) -> Deferred:
+    d = _AwaitableDeferred()
+    d.errback(f)
+    return d
+

@@ -1,0 +1,509 @@
+"""Twisted-native protocols for code that uses txredisapi's protocol classes directly.
+
+How this works
+--------------
+* ``BaseRedisProtocol`` is a ``twisted.internet.protocol.Protocol``, so it runs over any Twisted
+  transport (TCP, UNIX, TLS, in-memory ``StringTransport``/``iosim``). It reuses the core's
+  sans-IO parts: the encoder (``make_encoder``), the hiredis reader (``new_reader``) and the
+  reply conversion (``make_decoder``); every command method is the core's, reached through
+  ``_ProtocolCore._execute`` which sends on this protocol and returns a Deferred.
+* Replies are matched to a FIFO of slots ``(deferred, convert, timer)``. A cancelled Deferred
+  keeps its slot and its late reply is dropped, so replies never shift.
+* ``replyTimeout``: each command (except blocking ones, SUBSCRIBE/PSUBSCRIBE and MONITOR) gets a
+  timer from ``self.callLater`` (patchable with a test ``Clock``, as txredisapi's tests do).
+  When one fires, that command and every other pending one fail with ``TimeoutError`` and the
+  connection is aborted. An idle connection has no timers, so it never times out.
+* A subclass that overrides ``replyReceived`` gets every parsed message (decoded as replies are)
+  instead: txredisapi's tests build fake *servers* that way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Any, Callable, Optional
+
+import hiredis
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred, FirstError, fail, gatherResults, succeed
+from twisted.internet.protocol import Protocol
+from twisted.python.failure import Failure
+
+from txredis_aio._resp import Raw, make_decoder, make_encoder, new_reader
+from txredis_aio.commands import Commands
+from txredis_aio.errors import (
+    ConnectionError,
+    InvalidResponse,
+    RedisError,
+    ResponseError,
+    TimeoutError,
+    WatchError,
+)
+from txredis_aio.pool import BLOCKING_NAMES, is_blocking_request
+from txredis_aio.transaction import _convert_all
+
+from ._commands import DeferredCommands
+
+__all__ = [
+    "BaseRedisProtocol",
+    "HiredisProtocol",
+    "LineReceiver",
+    "MonitorProtocol",
+    "RedisProtocol",
+    "SubscriberProtocol",
+]
+
+
+_TX_CONTROL = frozenset({"EXEC", "DISCARD", "MULTI", "WATCH", "exec", "discard", "multi", "watch"})
+
+
+class _AwaitableDeferred(Deferred):
+    """A Deferred that an asyncio Task can also await (core helpers wrap replies in Tasks)."""
+
+    def __await__(self) -> Any:
+        if asyncio.current_task() is not None:
+            return self.asFuture(asyncio.get_running_loop()).__await__()
+        return super().__await__()
+
+
+class _ProtocolCore(Commands):
+    """The core's command methods, sending on one Twisted protocol."""
+
+    def __init__(self, proto: BaseRedisProtocol) -> None:
+        self._proto = proto
+
+    def _execute(self, *args: Any, convert: Any = None) -> Any:
+        timed = not (args and args[0] in BLOCKING_NAMES and is_blocking_request(args))
+        return self._proto._send(args, convert, timed)
+
+    def execute_command(self, *args: Any, post_proc: Optional[Callable[[Any], Any]] = None,
+                        apply_timeout: bool = True) -> Any:
+        return self._proto._send(args, post_proc, apply_timeout)
+
+
+class LineReceiver(Protocol):
+    """txredisapi's base class name; holds ``callLater``, which tests replace with a Clock's."""
+
+    callLater: Any = reactor.callLater
+
+
+class BaseRedisProtocol(LineReceiver, DeferredCommands):
+    """A Redis client connection over any Twisted transport; every command returns a Deferred."""
+
+    def __init__(self, charset: Optional[str] = "utf-8", errors: str = "strict",
+                 replyTimeout: Optional[float] = None, password: Optional[str] = None,
+                 dbid: Optional[int] = None, convertNumbers: bool = True,
+                 username: Optional[str] = None) -> None:
+        self.charset = charset
+        self.errors = errors
+        self.replyTimeout = replyTimeout
+        self.password = password
+        self.username = username
+        self.dbid = dbid
+        self.convertNumbers = convertNumbers
+        self._encode = make_encoder(charset)
+        self._decode = make_decoder(charset, convertNumbers)
+        self._reader = new_reader()
+        self._core = _ProtocolCore(self)
+        self._slots: deque[tuple[Deferred, Any, Any]] = deque()
+        self._lost = False
+        self._ready = False
+        self._connected_waiters: list[Deferred] = []
+        self._disconnected_waiters: list[Deferred] = []
+        self.script_hashes: set[str] = set()
+        self.inTransaction = False
+        self.inMulti = False
+        self._tx_converts: list[Any] = []
+        self.pipelining = False
+        self._pipelined: list[tuple[bytes, Deferred]] = []
+        self._raw_requests = type(self).replyReceived is not BaseRedisProtocol.replyReceived
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def connectionMade(self) -> None:
+        steps: list[tuple[str, Deferred]] = []
+        if self.password is not None:
+            auth = ("AUTH", self.username, self.password) if self.username else ("AUTH", self.password)
+            steps.append(("auth", self._send(auth, None, False)))
+        if self.dbid is not None:
+            steps.append((f"set dbid={self.dbid}", self._send(("SELECT", self.dbid), None, False)))
+        if not steps:
+            self._became_ready()
+            return
+        self._handshake(steps)
+
+    def _handshake(self, steps: list[tuple[str, Deferred]]) -> None:
+        remaining = [len(steps)]
+
+        def ok(_: Any) -> None:
+            remaining[0] -= 1
+            if remaining[0] == 0:
+                self._became_ready()
+
+        def failed(f: Failure, what: str) -> None:
+            if remaining[0] < 0:
+                return
+            remaining[0] = -1
+            msg = f"Redis error: could not {what}: {f.getErrorMessage()}"
+            factory = getattr(self, "factory", None)
+            if factory is not None and hasattr(factory, "stopTrying"):
+                factory.stopTrying()
+            transport: Any = self.transport
+            if transport is not None:
+                transport.loseConnection()
+            if factory is not None and hasattr(factory, "connectionError"):
+                factory.connectionError(msg)
+
+        for what, d in steps:
+            d.addCallbacks(ok, failed, errbackArgs=(what,))
+
+    def _became_ready(self) -> None:
+        self._ready = True
+        self.connected = 1
+        waiters, self._connected_waiters = self._connected_waiters, []
+        for d in waiters:
+            d.callback(self)
+        factory = getattr(self, "factory", None)
+        if factory is not None and hasattr(factory, "addConnection"):
+            factory.addConnection(self)
+
+    def whenConnected(self) -> Deferred:
+        """Fires with this protocol once AUTH/SELECT are done (at once if they are)."""
+        if self._ready:
+            return succeed(self)
+        d: Deferred = Deferred()
+        self._connected_waiters.append(d)
+        return d
+
+    def whenDisconnected(self) -> Deferred:
+        """Fires when the connection is lost."""
+        if self._lost:
+            return succeed(None)
+        d: Deferred = Deferred()
+        self._disconnected_waiters.append(d)
+        return d
+
+    def connectionLost(self, reason: Optional[Failure] = None) -> None:
+        self._lost = True
+        self._ready = False
+        self.connected = 0
+        self.script_hashes.clear()
+        self._fail_all(ConnectionError("Lost connection"))
+        waiters, self._disconnected_waiters = self._disconnected_waiters, []
+        for d in waiters:
+            d.callback(None)
+        factory = getattr(self, "factory", None)
+        if factory is not None and hasattr(factory, "delConnection"):
+            factory.delConnection(self)
+
+    # -- sending -------------------------------------------------------------------------------
+
+    # -- transactions and explicit pipelines on this one connection ----------------------------
+
+    def watch(self, keys: Any) -> Deferred:
+        """WATCH ``keys``; fires with this protocol (the transaction object), as txredisapi."""
+        try:
+            d = self._send(("WATCH", *_names(keys)), None, True)
+        except Exception:
+            return fail()
+        self.inTransaction = True
+        return d.addCallback(lambda _: self)
+
+    def multi(self, keys: Any = None) -> Deferred:
+        """[WATCH keys] MULTI; fires with this protocol. Commands then return "QUEUED"."""
+        try:
+            if keys is not None:
+                self._send(("WATCH", *_names(keys)), None, True)
+            d = self._send(("MULTI",), None, True)
+        except Exception:
+            return fail()
+        self.inTransaction = True
+        self.inMulti = True
+        self._tx_converts = []
+        return d.addCallback(lambda _: self)
+
+    def commit(self) -> Deferred:
+        """EXEC: the list of results, each converted as its command; ``WatchError`` if aborted."""
+        if not self.inMulti:
+            return fail(RedisError("Not in transaction"))
+        converts, self._tx_converts = self._tx_converts, []
+        self.inMulti = self.inTransaction = False
+
+        def results(reply: Any) -> Any:
+            if reply is None:
+                raise WatchError("Transaction failed")
+            return _convert_all(reply, converts, self._decode)
+
+        return self._send(("EXEC",), Raw(results), True)
+
+    def discard(self) -> Deferred:
+        """DISCARD the queued commands."""
+        if not self.inMulti:
+            return fail(RedisError("Not in transaction"))
+        self._tx_converts = []
+        self.inMulti = self.inTransaction = False
+        return self._send(("DISCARD",), None, True)
+
+    def unwatch(self) -> Deferred:
+        """UNWATCH; outside MULTI this ends the transaction state."""
+        if not self.inMulti:
+            self.inTransaction = False
+        return self._send(("UNWATCH",), None, True)
+
+    def pipeline(self) -> Deferred:
+        """Buffer the following commands until ``execute_pipeline()``; fires with this protocol."""
+        self.pipelining = True
+        self._pipelined = []
+        return succeed(self)
+
+    def execute_pipeline(self) -> Deferred:
+        """Write every buffered command at once; fires with their replies in order.
+
+        A failed command fails the whole call with its own error (txredisapi: ``FirstError``).
+        """
+        if not self.pipelining:
+            return fail(RedisError("Not currently pipelining commands, please use pipeline() first"))
+        self.pipelining = False
+        buffered, self._pipelined = self._pipelined, []
+        if not buffered:
+            return succeed([])
+        transport: Any = self.transport
+        if transport is not None and not self._lost:
+            transport.write(b"".join(data for data, _ in buffered))
+        return gatherResults([d for _, d in buffered], consumeErrors=True).addErrback(
+            lambda f: f.value.subFailure if isinstance(f.value, FirstError) else f)
+
+    def _build_command(self, *args: Any) -> bytes:
+        """The RESP bytes of one request (txredisapi's name)."""
+        return self._encode(args)
+
+    def _send(self, args: tuple, convert: Any = None, timed: bool = True) -> Deferred:
+        data = self._encode(args)
+        if self.transport is None or self._lost:
+            return fail(ConnectionError("Not connected"))
+        d = _AwaitableDeferred()
+        if self.inMulti and args[0] not in _TX_CONTROL:
+            self._tx_converts.append(convert)  # applied to this command's EXEC result element
+            convert = None
+        timer = None
+        if timed and self.replyTimeout is not None:
+            timer = self.callLater(self.replyTimeout, self._timed_out, d)
+        self._slots.append((d, convert, timer))
+        if self.pipelining:
+            self._pipelined.append((data, d))
+            return d
+        transport: Any = self.transport
+        transport.write(data)
+        return d
+
+    def _timed_out(self, d: Deferred) -> None:
+        if d.called:
+            return
+        self._abort(TimeoutError(f"Not received Redis response in {self.replyTimeout} seconds"))
+
+    def _abort(self, exc: RedisError) -> None:
+        self._fail_all(exc)
+        transport: Any = self.transport
+        if transport is not None:
+            abort = getattr(transport, "abortConnection", None)
+            (abort or transport.loseConnection)()
+
+    def _fail_all(self, exc: RedisError) -> None:
+        slots = self._slots
+        while slots:
+            d, _, timer = slots.popleft()
+            if timer is not None and timer.active():
+                timer.cancel()
+            if not d.called:
+                d.errback(Failure(exc))
+
+    # -- receiving -----------------------------------------------------------------------------
+
+    def dataReceived(self, data: bytes) -> None:
+        reader = self._reader
+        reader.feed(data)
+        while True:
+            try:
+                reply = reader.gets()
+            except (InvalidResponse, hiredis.ProtocolError) as e:
+                self._abort(e if isinstance(e, InvalidResponse) else InvalidResponse(str(e)))
+                return
+            if reply is False:
+                return
+            if self._raw_requests:
+                self.replyReceived(self._decode(reply))
+            else:
+                self._reply(reply)
+
+    def replyReceived(self, reply: Any) -> None:
+        """A parsed, decoded message arrived; the default hands it to the oldest command.
+
+        Override it to receive parsed requests instead (a fake server in tests).
+        """
+        self._deliver(reply, decoded=True)
+
+    def _reply(self, reply: Any) -> None:
+        self._deliver(reply, decoded=False)
+
+    def _deliver(self, reply: Any, decoded: bool) -> None:
+        if not self._slots:
+            self._abort(InvalidResponse(f"Unexpected reply with no command waiting: {reply!r}"))
+            return
+        d, convert, timer = self._slots.popleft()
+        if timer is not None and timer.active():
+            timer.cancel()
+        if d.called:  # cancelled: the reply is read and dropped
+            return
+        if isinstance(reply, ResponseError):
+            d.errback(Failure(reply))
+            return
+        try:
+            if convert is None:
+                value = reply if decoded else self._decode(reply)
+            elif type(convert) is Raw:
+                value = convert.fn(reply)
+            else:
+                value = convert(reply if decoded else self._decode(reply))
+        except Exception:
+            d.errback()
+            return
+        d.callback(value)
+
+    @staticmethod
+    def handle_reply(r: Any) -> Any:
+        """Raise ``r`` if it is an exception, else return it (txredisapi's helper)."""
+        if isinstance(r, Exception):
+            raise r
+        return r
+
+
+class HiredisProtocol(BaseRedisProtocol):
+    """txredisapi's hiredis-parser class; every protocol here parses with hiredis."""
+
+
+RedisProtocol = HiredisProtocol
+
+
+_CONFIRMATIONS = frozenset(
+    {b"subscribe", b"unsubscribe", b"psubscribe", b"punsubscribe", b"ssubscribe", b"sunsubscribe"}
+)
+
+
+class _Expect:
+    """A (un)subscribe command's slot: the confirmations of one kind it waits for."""
+
+    __slots__ = ("first", "kind", "remaining")
+
+    def __init__(self, kind: bytes, remaining: Optional[int]) -> None:
+        self.kind = kind
+        self.remaining = remaining
+        self.first: Any = None
+
+    def __call__(self, reply: Any) -> Any:
+        return reply  # used as the slot's converter: the first confirmation, decoded
+
+
+def _names(names: Any) -> list[Any]:
+    if names is None:
+        return []
+    if isinstance(names, (str, bytes)):
+        return [names]
+    return list(names)
+
+
+class SubscriberProtocol(RedisProtocol):
+    """Pub/sub connection: override ``messageReceived(pattern, channel, message)``.
+
+    ``subscribe``/``psubscribe`` fire with the first confirmation once the server confirmed
+    every name (so confirmations never reach another command); published messages go to
+    ``messageReceived`` (``pattern`` is None for plain SUBSCRIBE messages).
+    """
+
+    def messageReceived(self, pattern: Any, channel: Any, message: Any) -> None:
+        """Override to handle published messages."""
+
+    def _reply(self, reply: Any) -> None:
+        if type(reply) is list and reply and type(reply[0]) is bytes:
+            kind = reply[0]
+            n = len(reply)
+            if (kind == b"message" or kind == b"smessage") and n == 3:
+                self.messageReceived(None, self._decode(reply[1]), self._decode(reply[2]))
+                return
+            if kind == b"pmessage" and n == 4:
+                dec = self._decode
+                self.messageReceived(dec(reply[1]), dec(reply[2]), dec(reply[3]))
+                return
+            if kind in _CONFIRMATIONS and n == 3:
+                self._confirmation(kind, reply)
+                return
+        self._deliver(reply, decoded=False)
+
+    def _confirmation(self, kind: bytes, reply: list) -> None:
+        head = self._slots[0] if self._slots else None
+        exp = head[1] if head is not None else None
+        if not isinstance(exp, _Expect) or exp.kind != kind:
+            return  # nobody asked for it (txredisapi dropped these too)
+        if exp.first is None:
+            exp.first = reply
+        if exp.remaining is not None:
+            exp.remaining -= 1
+            done = exp.remaining <= 0
+        else:
+            done = reply[2] == 0
+        if done:
+            self._deliver(exp.first, decoded=False)
+
+    def _subscription(self, command: str, names: Any, timed: bool) -> Deferred:
+        try:
+            args = _names(names)
+            exp = _Expect(command.lower().encode(), len(args) or None)
+            d = self._send((command, *args), exp, timed)
+        except Exception:
+            return fail()
+        return d
+
+    def subscribe(self, channels: Any) -> Deferred:
+        """SUBSCRIBE to channels (a str or an iterable); no reply timeout applies."""
+        return self._subscription("SUBSCRIBE", channels, False)
+
+    def unsubscribe(self, channels: Any = None) -> Deferred:
+        """UNSUBSCRIBE from channels (all when None)."""
+        return self._subscription("UNSUBSCRIBE", channels, True)
+
+    def psubscribe(self, patterns: Any) -> Deferred:
+        """PSUBSCRIBE to patterns (a str or an iterable); no reply timeout applies."""
+        return self._subscription("PSUBSCRIBE", patterns, False)
+
+    def punsubscribe(self, patterns: Any = None) -> Deferred:
+        """PUNSUBSCRIBE from patterns (all when None)."""
+        return self._subscription("PUNSUBSCRIBE", patterns, True)
+
+
+class MonitorProtocol(RedisProtocol):
+    """MONITOR connection: override ``messageReceived(message)`` for each monitored line.
+
+    ``monitor()`` fires with ``"OK"`` once the server started monitoring (txredisapi's never
+    fired and passed the "OK" to ``messageReceived``).
+    """
+
+    def messageReceived(self, message: Any) -> None:
+        """Override to handle each monitored command line."""
+
+    def _reply(self, reply: Any) -> None:
+        if self._slots:
+            self._deliver(reply, decoded=False)
+        elif not isinstance(reply, ResponseError):
+            self.messageReceived(self._decode(reply))
+
+    def monitor(self) -> Deferred:
+        """Start monitoring; no reply timeout applies."""
+        try:
+            return self._send(("MONITOR",), None, False)
+        except Exception:
+            return fail()
+
+    def stop(self) -> None:
+        """Close the connection (and so stop monitoring)."""
+        transport: Any = self.transport
+        if transport is not None:
+            transport.loseConnection()
