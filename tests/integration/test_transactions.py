@@ -360,3 +360,31 @@ async def test_waiting_commands_and_next_transaction_on_one_connection(rc1) -> N
     t2 = await asyncio.wait_for(nxt, 5)
     assert await t2.get("m") == "QUEUED"
     assert await t2.commit() == [5]
+
+
+async def test_lazy_handler_transaction_waits_for_connect(redis_server) -> None:
+    """On a lazy handler, multi()/pipeline()/blocking commands issued before the connection is
+    up wait for it and then work."""
+    rc = redis.lazyConnection(redis_server.host, redis_server.port)
+    try:
+        t_task = asyncio.ensure_future(rc.multi())
+        pop = asyncio.ensure_future(rc.blpop("lazy-empty", 0.01))
+        t = await asyncio.wait_for(t_task, 5)
+        t.set("lazy", 1)
+        assert await t.commit() == ["OK"]
+        assert await asyncio.wait_for(pop, 5) is None
+        p = await rc.pipeline()
+        p.get("lazy")
+        assert await p.execute_pipeline() == [1]
+    finally:
+        await rc.disconnect()
+
+
+async def test_after_disconnect_leases_fail_clearly(redis_server) -> None:
+    """After disconnect(), multi(), watch(), pipeline() and blocking commands fail with
+    ConnectionError("Not connected") instead of waiting."""
+    rc = await redis.Connection(redis_server.host, redis_server.port)
+    await rc.disconnect()
+    for call in (rc.multi, lambda: rc.watch("k"), rc.pipeline, lambda: rc.blpop("k", 0)):
+        with pytest.raises(redis.ConnectionError, match="Not connected"):
+            await asyncio.wait_for(call(), 5)
