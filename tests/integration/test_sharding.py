@@ -35,6 +35,21 @@ def hosts_of(servers: list[RedisServer]) -> list[str]:
     return [f"{s.host}:{s.port}" for s in servers]
 
 
+def spread(ring: HashRing, prefix: str, n: int) -> dict[str, str]:
+    """``n`` keys (value = key with v) whose first keys alternate over every node of the ring.
+
+    Ports are random, so a fixed key list might miss a node.
+    """
+    by_node: dict[str, list[str]] = {h: [] for h in ring.nodes}
+    i = 0
+    while min(len(v) for v in by_node.values()) < n:
+        key = f"{prefix}{i}"
+        by_node[ring.get_node(key)].append(key)
+        i += 1
+    keys = [k for group in zip(*by_node.values()) for k in group][:n]
+    return {k: "v" + k for k in keys}
+
+
 @pytest.fixture
 async def sc(shards: list[RedisServer]):
     """A sharded pool over the three servers, every shard flushed first."""
@@ -52,11 +67,11 @@ async def keys_on(server: RedisServer) -> set[str]:
 async def test_placement_matches_the_ring_on_the_servers(sc, shards) -> None:
     """Each key is stored on the server the txredisapi ring names, and only there."""
     ring = HashRing(hosts_of(shards))
-    keys = [f"user:{i}" for i in range(60)] + ["é", "x{tag}1", "y{tag}2"]
+    keys = list(spread(ring, "user:", 60)) + ["é", "x{tag}1", "y{tag}2"]
     for k in keys:
         assert await sc.set(k, k) == "OK"
     expected = {h: {k for k in keys if ring.get_node(k) == h} for h in hosts_of(shards)}
-    assert all(len(v) > 5 for k, v in expected.items() if "tag" not in k)
+    assert all(len(v) >= 20 for v in expected.values())
     for server, host in zip(shards, hosts_of(shards)):
         assert await keys_on(server) == expected[host]
     assert ring.get_node("x{tag}1") == ring.get_node("y{tag}2")
@@ -91,17 +106,17 @@ async def test_every_single_key_command_is_sharded(sc, shards) -> None:
 
 async def test_multi_key_commands_split_and_merge(sc, shards) -> None:
     """MGET answers in key order across shards; MSET/DEL/EXISTS/TOUCH/UNLINK are split and summed."""
-    data = {f"k{i}": f"v{i}" for i in range(20)}
     ring = HashRing(hosts_of(shards))
-    assert len({ring.get_node(k) for k in data}) == 3
+    data = spread(ring, "k", 20)
     assert await sc.mset(data) == "OK"
     keys = list(data)[::-1] + ["missing"]
     assert await sc.mget(keys) == [data[k] for k in keys[:-1]] + [None]
-    assert await sc.exists("k1", "k2", "k3", "nope") == 3
-    assert await sc.touch(["k1", "k5", "nope"]) == 2
-    assert await sc.delete(["k0", "k1", "k2", "nope"]) == 3
-    assert await sc.unlink(["k3", "k4"]) == 2
-    assert await sc.mget(["k0", "k5"]) == [None, "v5"]
+    k = list(data)
+    assert await sc.exists(k[0], k[1], k[2], "nope") == 3
+    assert await sc.touch([k[1], k[5], "nope"]) == 2
+    assert await sc.delete([k[0], k[1], k[2], "nope"]) == 3
+    assert await sc.unlink([k[3], k[4]]) == 2
+    assert await sc.mget([k[0], k[5]]) == [None, data[k[5]]]
     total = sum([len(await keys_on(s)) for s in shards])
     assert total == 15 and await sc.execute_command("DBSIZE") == 15
 
@@ -196,9 +211,9 @@ async def test_unix_shards() -> None:
         paths = [s.unixsocket for s in servers]
         async with redis.ShardedUnixConnection(paths) as sc:
             assert repr(sc).startswith("<Redis Sharded Unix Connection: ")
-            keys = [f"u{i}" for i in range(20)]
-            await sc.mset({k: 1 for k in keys})
             ring = HashRing(paths)
+            keys = list(spread(ring, "u", 20))
+            await sc.mset({k: 1 for k in keys})
             for s, p in zip(servers, paths):
                 assert await keys_on(s) == {k for k in keys if ring.get_node(k) == p}
     finally:
@@ -216,7 +231,7 @@ async def test_one_shard_down_then_back() -> None:
             for node in sc.nodes:
                 node._pool.initialDelay = 0.05  # quick reconnect attempts for the test
                 node._pool.maxDelay = 0.2
-            keys = [f"d{i}" for i in range(30)]
+            keys = list(spread(ring, "d", 30))
             await sc.mset({k: 1 for k in keys})
             dead_host = hosts[1]
             dead = [k for k in keys if ring.get_node(k) == dead_host]
