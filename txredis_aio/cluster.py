@@ -106,7 +106,7 @@ class ClusterHandler(ClusterMultiKeyCommands, ClusterTopology, Commands):
     """Commands over a Redis Cluster (see module docstring). Made by ``ClusterConnection``."""
 
     max_redirects = 5
-    retry_attempts = 6
+    retry_attempts = 8
     retry_base = 0.05
     retry_max = 1.0
 
@@ -233,10 +233,11 @@ class ClusterHandler(ClusterMultiKeyCommands, ClusterTopology, Commands):
                     if tries > self.retry_attempts:
                         raise exc
                     self.stats["retries"] += 1
-                    if not isinstance(exc, (TryAgainError, BusyLoadingError)):
-                        self.refresh()
                     primary = True  # a replica that is loading or unreachable: use its primary
-                    await asyncio.sleep(min(self.retry_max, self.retry_base * 2 ** (tries - 1)))
+                    await self._wait_for_change(
+                        min(self.retry_max, self.retry_base * 2 ** (tries - 1)),
+                        refresh=not isinstance(exc, (TryAgainError, BusyLoadingError)),
+                    )
                     target, asking = pinned, False
                 else:
                     raise exc
@@ -290,6 +291,13 @@ class ClusterHandler(ClusterMultiKeyCommands, ClusterTopology, Commands):
         """
         host, port = parse_address(addr)
         return _NodeHandler(self._node(f"[{host}]:{port}" if ":" in host else f"{host}:{port}").pool)
+
+    def node_for(self, key: Any) -> ConnectionHandler:
+        """A handler for the primary serving ``key``'s slot now (it does not follow moves)."""
+        addr = self.address_for(key)
+        if addr is None:
+            raise ClusterDownError(f"CLUSTERDOWN the slot of {key!r} is not served (or not loaded yet)")
+        return self.node(addr)
 
     def sharded_subscriber(
         self, max_queue: int = 10000, check_interval: float = 1.0,

@@ -163,6 +163,8 @@ class ClusterTopology:
         self._slots: list[Optional[Shard]] = [None] * SLOTS
         self._shards: list[Shard] = []
         self._loaded = False
+        self._layout: object = None  # (primary, ranges) of every shard, to notice changes
+        self._changed: Optional[asyncio.Future[None]] = None
         self._refresh_task: Optional[asyncio.Future[None]] = None
         self._last_refresh = -1e9
         self._closing: list[Pool] = []
@@ -273,9 +275,36 @@ class ClusterTopology:
         self._shards = shards
         self._slots = slots
         self._loaded = True
+        layout = sorted((i.primary, tuple(i.ranges)) for i in infos)
+        if layout != self._layout:
+            self._layout = layout
+            changed, self._changed = self._changed, None
+            if changed is not None and not changed.done():
+                changed.set_result(None)
         for addr, node in old.items():
             if addr not in self._nodes:
                 self._close_later(node.pool)
+
+    async def _wait_for_change(self, delay: float, refresh: bool) -> None:
+        """Back off ``delay`` seconds, cut short when a refresh finds a new slot layout.
+
+        With ``refresh``, the map is reloaded every ``_MIN_REFRESH`` meanwhile: a failover is
+        noticed as soon as the cluster reports it, not at the end of the backoff.
+        """
+        end = self._loop.time() + delay
+        while True:
+            remaining = end - self._loop.time()
+            if remaining <= 0:
+                return
+            if refresh:
+                self.refresh()
+            if self._changed is None:
+                self._changed = self._loop.create_future()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._changed), min(remaining, 2 * _MIN_REFRESH))
+                return
+            except asyncio.TimeoutError:
+                continue
 
     def _close_later(self, pool: Pool) -> None:
         self._closing.append(pool)
@@ -293,7 +322,7 @@ class ClusterTopology:
         """Addresses of the primaries in the current slot map."""
         return [s.primary.addr for s in self._shards]
 
-    def node_for_key(self, key: Any) -> Optional[str]:
+    def address_for(self, key: Any) -> Optional[str]:
         """The address of the primary serving ``key``'s slot, per the current map."""
         shard = self._slots[slot_of(key, self.charset)]
         return shard.primary.addr if shard is not None else None
