@@ -59,23 +59,36 @@ class StreamProtocol(RedisProtocol):
         self._paused = False
 
     def data_received(self, data: bytes) -> None:
-        self._reader.feed(data)
-        self._parse()
-
-    def _parse(self) -> None:
         reader = self._reader
+        reader.feed(data)
+        completed = self._parse()
+        if self._paused or self.closed:
+            return  # what is buffered while paused is bounded by paused reading
+        # Bound what one unfinished reply may hold, as RedisProtocol does.
+        self._partial = reader.len() if completed else self._partial + len(data)
+        if self._partial > self.max_reply_bytes:
+            self._abort(
+                InvalidResponse(f"Reply larger than max_reply_bytes={self.max_reply_bytes}; closing")
+            )
+
+    def _parse(self) -> bool:
+        """Route every complete reply buffered, unless paused; say whether any was complete."""
+        reader = self._reader
+        completed = False
         while not self._paused:
             try:
                 reply = reader.gets()
             except (InvalidResponse, hiredis.ProtocolError) as e:
                 self._abort(e if isinstance(e, InvalidResponse) else InvalidResponse(str(e)))
-                return
+                return completed
             if reply is False:
-                return
+                return completed
+            completed = True
             if not self._route(reply):
                 self._reply(reply)
             if self.closed:
-                return
+                return completed
+        return completed
 
     def _route(self, reply: Any) -> bool:
         """Handle ``reply`` if it is pushed (not a command's reply); say whether it was."""
@@ -115,6 +128,7 @@ class StreamProtocol(RedisProtocol):
             return
         self._paused = False
         self._parse()
+        self._partial = self._reader.len()
         if not self._paused and self.transport is not None and not self.closed:
             self.transport.resume_reading()
 
@@ -169,8 +183,8 @@ class Feed:
         """Send what re-establishes the stream on a new connection; return the replies' futures."""
         raise NotImplementedError
 
-    def _deliver(self, item: tuple) -> None:
-        """Hand one pushed item (as the protocol's sink received it) to ``messageReceived``."""
+    def _receiver(self) -> Callable[..., None]:
+        """Where pushed items go (``messageReceived``, called with the protocol's sink arguments)."""
         raise NotImplementedError
 
     # -- hooks a subclass may override ----------------------------------------------------------
@@ -189,7 +203,6 @@ class Feed:
 
     def _ready(self, proto: RedisProtocol) -> None:
         assert isinstance(proto, StreamProtocol), "a feed's pool must use a StreamProtocol"
-        proto.sink = self._sink
         self._proto = proto
         self._paused = False
         again, self._had_connection = self._had_connection, True
@@ -197,9 +210,11 @@ class Feed:
             self._pause(proto)
         futs = self._resume(proto)
         if not futs:
+            proto.sink = self._receiver()
             self._resumed(proto, futs, again)
             return
         self._held = []
+        proto.sink = self._hold
         left = [len(futs)]
 
         def one_done(_: asyncio.Future[Any]) -> None:
@@ -223,18 +238,20 @@ class Feed:
                 self._started.set_result(None)
         if again:
             self.reconnected()
+        proto.sink = self._receiver()
         self._release_held()
 
     def _release_held(self) -> None:
         held, self._held = self._held, None
-        for item in held or ():
-            self._deliver(item)
+        if held:
+            receive = self._receiver()
+            for item in held:
+                receive(*item)
 
-    def _sink(self, *item: Any) -> None:
+    def _hold(self, *item: Any) -> None:
+        """The sink while the stream is being re-established: keep items back, in order."""
         if self._held is not None:
             self._held.append(item)
-        else:
-            self._deliver(item)
 
     def _lost(self, proto: RedisProtocol, final: bool) -> None:
         if proto is not self._proto:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any, NamedTuple, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Union
 
 from ._feed import Disconnected, Feed, Opening, Reconnected, StreamProtocol, tcp_config, unix_config
 from .connection import SSLOption
@@ -46,8 +46,8 @@ class Monitor(Feed):
     def _resume(self, proto: StreamProtocol) -> list[asyncio.Future[Any]]:
         return [proto.execute(("MONITOR",), None, False)]
 
-    def _deliver(self, item: tuple) -> None:
-        self.messageReceived(item[0])
+    def _receiver(self) -> Callable[..., None]:
+        return self.messageReceived
 
     def messageReceived(self, line: str) -> None:
         """Called for each monitored line (txredisapi's hook); the default queues it."""
@@ -60,8 +60,9 @@ class Monitor(Feed):
     def __aiter__(self) -> Monitor:
         return self
 
-    async def __anext__(self) -> MonitorItem:
-        return await super().__anext__()
+    if TYPE_CHECKING:  # the type only: at run time Feed.__anext__ is called directly
+
+        async def __anext__(self) -> MonitorItem: ...
 
 
 class MonitoredCommand(NamedTuple):

@@ -14,7 +14,7 @@ How this works
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Iterable, NamedTuple, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Optional, Union
 
 from ._feed import Disconnected, Feed, Opening, Reconnected, StreamProtocol, tcp_config, unix_config
 from ._resp import Raw
@@ -259,8 +259,8 @@ class Subscriber(Feed):
         """Called for each message (txredisapi's hook); the default queues it for ``async for``."""
         self._put(Message(pattern, channel, message))
 
-    def _deliver(self, item: tuple) -> None:
-        self.messageReceived(*item)
+    def _receiver(self) -> Callable[..., None]:
+        return self.messageReceived
 
     def _resume(self, proto: StreamProtocol) -> list[asyncio.Future[Any]]:
         futs = []
@@ -274,8 +274,9 @@ class Subscriber(Feed):
     def __aiter__(self) -> Subscriber:
         return self
 
-    async def __anext__(self) -> SubscriberItem:
-        return await super().__anext__()
+    if TYPE_CHECKING:  # the type only: at run time Feed.__anext__ is called directly (no extra frame)
+
+        async def __anext__(self) -> SubscriberItem: ...
 
     def __getattr__(self, name: str) -> Any:
         from .commands import Commands

@@ -140,3 +140,36 @@ def test_parse_monitor_line_unescapes() -> None:
     assert parse_monitor_line('1.0 [0 lua] "get" "k"').client == "lua"
     with pytest.raises(ValueError):
         parse_monitor_line("OK")
+
+
+async def test_messages_are_held_until_every_resubscription_is_confirmed() -> None:
+    """On a new connection the subscriber sends its subscriptions first; a message that arrives
+    before all are confirmed is held back and delivered after the Reconnected notice."""
+    from txredis_aio import Message, Reconnected
+    from txredis_aio.connection import ConnectionConfig
+    from txredis_aio.pubsub import Subscriber
+    from txredis_aio.testing import free_port
+
+    # The pool's own connect attempts go to a closed port and fail; the test drives a protocol.
+    cfg = ConnectionConfig(host="127.0.0.1", port=free_port(), reconnect=False,
+                           protocol_class=SubscriberProtocol)
+    s = Subscriber(cfg, events=True)
+    try:
+        s._wanted[0][b"a"] = None
+        s._wanted[1][b"p*"] = None
+        s._had_connection = True
+        p, t, _ = make()
+        s._ready(p)
+        await asyncio.sleep(0)
+        assert b"".join(t.writes) == (
+            b"*2\r\n$9\r\nSUBSCRIBE\r\n$1\r\na\r\n*2\r\n$10\r\nPSUBSCRIBE\r\n$2\r\np*\r\n"
+        )
+        p.data_received(confirm("subscribe", "a", 1) + push("message", "a", "early"))
+        await asyncio.sleep(0)
+        assert s.statistics()["queued"] == 0
+        p.data_received(confirm("psubscribe", "p*", 2) + push("message", "a", "later"))
+        await asyncio.sleep(0)
+        items = [s._queue.popleft() for _ in range(len(s._queue))]
+        assert items == [Reconnected(), Message(None, "a", "early"), Message(None, "a", "later")]
+    finally:
+        await s.disconnect()
