@@ -220,13 +220,13 @@ def test_parse_sentinel_state() -> None:
     ]) == [("a", 1)]
 
 
-async def switch_times(setup: SentinelSetup, events: list[tuple[float, str]]) -> asyncio.Task[None]:
-    """An independent subscriber timestamping +switch-master on the first sentinel."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", setup.sentinels[0].port)
-    writer.write(hiredis.pack_command(("SUBSCRIBE", "+switch-master")))
-    parser = hiredis.Reader(encoding="utf-8")
+async def switch_times(setup: SentinelSetup, events: list[tuple[float, str]]) -> asyncio.Future[Any]:
+    """An independent subscriber on every sentinel timestamping ``+switch-master`` (earliest first)."""
 
-    async def run() -> None:
+    async def one(port: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(hiredis.pack_command(("SUBSCRIBE", "+switch-master")))
+        parser = hiredis.Reader(encoding="utf-8")
         try:
             while True:
                 data = await reader.read(65536)
@@ -241,7 +241,7 @@ async def switch_times(setup: SentinelSetup, events: list[tuple[float, str]]) ->
         finally:
             writer.close()
 
-    return asyncio.ensure_future(run())
+    return asyncio.gather(*(one(s.port) for s in setup.sentinels))
 
 
 async def test_master_killed_while_writing(fresh: SentinelSetup, capsys) -> None:
