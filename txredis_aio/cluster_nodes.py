@@ -30,6 +30,7 @@ from .errors import (
     BusyLoadingError,
     ClusterDownError,
     ConnectionError,
+    HandshakeError,
     MovedError,
     RedisError,
     ResponseError,
@@ -214,11 +215,14 @@ class ClusterTopology:
         if delay > 0:
             await asyncio.sleep(delay)
         errors = []
+        refused: Optional[HandshakeError] = None
         for addr in self._candidates():
             try:
                 shards = await self._fetch(addr)
             except (RedisError, OSError, asyncio.TimeoutError) as e:
                 errors.append(f"{addr}: {e or type(e).__name__}")
+                if isinstance(e, HandshakeError) and refused is None:
+                    refused = e
                 continue
             if not shards:
                 errors.append(f"{addr}: no slots assigned")
@@ -230,6 +234,8 @@ class ClusterTopology:
             self.stats["refreshes"] += 1
             return
         self._last_refresh = self._loop.time()
+        if refused is not None:  # a wrong password is not worth hiding behind "Not connected"
+            raise refused
         raise ConnectionError("Cluster: no node answered CLUSTER SHARDS: " + "; ".join(errors))
 
     def _candidates(self) -> list[str]:
@@ -246,7 +252,13 @@ class ClusterTopology:
         limit = self._config.get("connect_timeout") or 5.0
         try:
             async with _timeout(limit * 2):
-                proto = await connection_of(ClusterNode(addr, pool), False)
+                try:
+                    proto = await connection_of(ClusterNode(addr, pool), False)
+                except ConnectionError:
+                    why = next((s.last_error for s in pool._slots if s.last_error is not None), None)
+                    if isinstance(why, RedisError):
+                        raise why from None
+                    raise
                 try:
                     raw = await proto.execute(("CLUSTER", "SHARDS"), Raw(lambda r: r))
                     return parse_shards(raw, host, bool(self._config.get("tls")))

@@ -210,6 +210,22 @@ async def test_lazy_connection_and_context_manager(redis_cluster: RedisCluster) 
     assert c.closed
 
 
+async def test_acl_user_and_client_name(redis_cluster: RedisCluster) -> None:
+    """username/password, client_name and charset/convertNumbers reach every node's connections."""
+    for port in [s.port for s in redis_cluster.alive()]:
+        assert command(port, "ACL", "SETUSER", "clu", "on", ">clu-pw", "~*", "&*", "+@all") == "OK"
+    async with redis.ClusterConnection(redis_cluster.startup_nodes, username="clu", password="clu-pw",
+                                       client_name="cl-test", convertNumbers=False) as rc:
+        await rc.set("n", 5)
+        assert await rc.get("n") == "5"
+        for addr in rc.primaries():
+            node = rc.node(addr)
+            assert await node.execute_command("ACL", "WHOAMI") == "clu"
+            assert await node.execute_command("CLIENT", "GETNAME") == "cl-test"
+    with pytest.raises(redis.HandshakeError, match="WRONGPASS"):
+        await redis.ClusterConnection(redis_cluster.startup_nodes, username="clu", password="wrong")
+
+
 async def test_unreachable_startup_nodes(redis_cluster: RedisCluster) -> None:
     """With no reachable startup node, awaiting the connection raises ConnectionError naming them."""
     from txredis_aio.testing import free_port

@@ -100,3 +100,11 @@ def test_parse_slots() -> None:
         ShardInfo([(0, 100), (200, 300)], "127.0.0.1:7000", ["127.0.0.1:7003"]),
         ShardInfo([(101, 199)], "h:7001", []),
     ]
+
+
+def test_parse_redirect() -> None:
+    """MOVED/ASK replies name the slot and the node (IPv6 in brackets)."""
+    from txredis_aio.cluster_topology import parse_redirect
+
+    assert parse_redirect("MOVED 3999 127.0.0.1:6381") == (3999, "127.0.0.1:6381")
+    assert parse_redirect("ASK 12 ::1:7000") == (12, "[::1]:7000")
