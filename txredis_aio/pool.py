@@ -10,18 +10,21 @@ How this works
   (``execute_blocking``) lease one for a single command and give it back when its reply has
   arrived, even if their caller was cancelled: nothing may queue behind a blocked command.
 * Waiting. Lease users wait FIFO in ``_lease_waiters`` and are handed a connection directly.
-  Ordinary commands that find nothing shared wait in ``_shared_waiters``:
+  Ordinary commands that find nothing shared go to ``_backlog`` (args, converter, caller's
+  Future), and wait:
   - while some connection is leased, until a connection is shared again (a lease ends or a
     connection comes up), however long that takes;
   - otherwise only while a connect attempt is in flight, bounded by ``connectTimeout`` (a few
     seconds when None); with no attempt in flight they fail at once "Not connected".
-  When a connection comes back and ordinary commands are waiting, they are served first (they
-  run on it shared); the next lease waiter gets it one loop step later, queued behind them.
+  When a connection is given back, the backlog is written to it *synchronously*, in issue
+  order, before anything else can use it (then the next lease waiter gets it, queued behind):
+  commands run in the order they were issued, and a cancelled waiting command is never sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 from collections import deque
 from typing import Any, Callable, Optional
@@ -70,6 +73,16 @@ def _loop() -> asyncio.AbstractEventLoop:
         return asyncio.get_event_loop_policy().get_event_loop()
 
 
+def _copy_result(outer: asyncio.Future[Any], inner: asyncio.Future[Any]) -> None:
+    exc = inner.exception()  # inner is never cancelled; reading marks the error seen
+    if outer.done():
+        return
+    if exc is not None:
+        outer.set_exception(exc)
+    else:
+        outer.set_result(inner.result())
+
+
 def _failed(loop: asyncio.AbstractEventLoop, exc: BaseException) -> asyncio.Future[Any]:
     fut = loop.create_future()
     fut.set_exception(exc)
@@ -96,7 +109,8 @@ class Pool:
         self._leased: set[RedisProtocol] = set()
         self._lease_waiters: deque[asyncio.Future[RedisProtocol]] = deque()
         self._shared_waiters: list[asyncio.Future[None]] = []
-        self._serve_handle: Optional[asyncio.Handle] = None
+        self._backlog: deque[tuple[tuple, Any, asyncio.Future[Any], Optional[float]]] = deque()
+        self._backlog_timer: Optional[asyncio.TimerHandle] = None
         self._all_ready: asyncio.Future[None] = self.loop.create_future()
         self.on_ready: list[Callable[[RedisProtocol], None]] = []
         for slot in self._slots:
@@ -156,6 +170,10 @@ class Pool:
 
     def _fail_waiters(self) -> None:
         self._wake_shared(ConnectionError("Not connected"))
+        backlog, self._backlog = self._backlog, deque()
+        for _args, _conv, fut, _deadline in backlog:
+            if not fut.done():
+                fut.set_exception(ConnectionError("Not connected"))
         while self._lease_waiters:
             w = self._lease_waiters.popleft()
             if not w.done():
@@ -218,22 +236,55 @@ class Pool:
             return
         await self._wait_shared()
 
-    def execute_later(self, args: tuple, convert: Any) -> Any:
-        """A command that found no shared connection: a Task that waits for one and runs it.
+    def execute_later(self, args: tuple, convert: Any) -> asyncio.Future[Any]:
+        """A command that found no shared connection: queue it for the next one (a Future).
 
         Bad arguments raise here, before any wait.
         """
         self.config.encode(args)
+        fut: asyncio.Future[Any] = self.loop.create_future()
         if self._hopeless():
-            return _failed(self.loop, ConnectionError("Not connected"))
-        return self.loop.create_task(self._execute_later(args, convert))
+            fut.set_exception(ConnectionError("Not connected"))
+            return fut
+        deadline = None
+        if not self._leased:
+            deadline = self.loop.time() + (self.config.connect_timeout or DEFAULT_WAIT_FOR_CONNECT)
+            if self._backlog_timer is None:
+                self._backlog_timer = self.loop.call_at(deadline, self._expire_backlog)
+        self._backlog.append((args, convert, fut, deadline))
+        return fut
 
-    async def _execute_later(self, args: tuple, convert: Any) -> Any:
-        while True:
-            proto = self.pick()
-            if proto is not None:
-                return await proto.execute(args, convert)
-            await self._wait_shared()
+    def _dispatch_backlog(self, proto: RedisProtocol) -> None:
+        backlog, self._backlog = self._backlog, deque()
+        for args, convert, outer, _deadline in backlog:
+            if outer.done():  # cancelled while waiting: never sent
+                continue
+            try:
+                inner = proto.execute(args, convert)
+            except Exception as e:  # pragma: no cover - arguments were checked when queued
+                outer.set_exception(e)
+                continue
+            inner.add_done_callback(functools.partial(_copy_result, outer))
+
+    def _expire_backlog(self) -> None:
+        """Fail commands that waited longer than the connect bound for a connection."""
+        self._backlog_timer = None
+        now = self.loop.time()
+        keep: deque[tuple[tuple, Any, asyncio.Future[Any], Optional[float]]] = deque()
+        nearest = None
+        for entry in self._backlog:
+            deadline, fut = entry[3], entry[2]
+            if fut.done():
+                continue
+            if deadline is not None and deadline <= now:
+                fut.set_exception(ConnectionError("Not connected"))
+                continue
+            keep.append(entry)
+            if deadline is not None and (nearest is None or deadline < nearest):
+                nearest = deadline
+        self._backlog = keep
+        if nearest is not None:
+            self._backlog_timer = self.loop.call_at(nearest, self._expire_backlog)
 
     async def wait_all_ready(self) -> None:
         """Wait until every slot has connected once; raise the first connect error."""
@@ -319,11 +370,7 @@ class Pool:
         waiters = self._lease_waiters
         while waiters and waiters[0].done():
             waiters.popleft()
-        if not waiters:
-            return False
-        if self._shared and self._serve_handle is None:
-            self._serve_handle = self.loop.call_soon(self._serve_leases)
-        return True
+        return bool(waiters)
 
     def _take_shared(self) -> Optional[RedisProtocol]:
         shared = self._shared
@@ -347,15 +394,11 @@ class Pool:
         self._give_back(proto)
 
     def _give_back(self, proto: RedisProtocol) -> None:
-        if self._shared_waiters:
-            # Ordinary commands waiting go first; leases are served behind them, next step.
-            self._shared.append(proto)
-            self._wake_shared(None)
-            if self._lease_waiters and self._serve_handle is None:
-                self._serve_handle = self.loop.call_soon(self._serve_leases)
-            return
+        if self._backlog:
+            self._dispatch_backlog(proto)  # waiting commands first, in issue order
         if not self._hand_to_lease_waiter(proto):
             self._shared.append(proto)
+        self._wake_shared(None)
 
     def _hand_to_lease_waiter(self, proto: RedisProtocol) -> bool:
         while self._lease_waiters:
@@ -367,25 +410,15 @@ class Pool:
                 return True
         return False
 
-    def _serve_leases(self) -> None:
-        self._serve_handle = None
-        waiters = self._lease_waiters
-        while waiters and self._shared:
-            w = waiters.popleft()
-            if not w.done():
-                proto = self._take_shared()
-                assert proto is not None
-                w.set_result(proto)
-
     # -- shutdown ------------------------------------------------------------------------------
 
     async def close(self) -> None:
         """Close every connection and stop reconnecting; waiting commands fail."""
         self.closed = True
         self._shared.clear()
-        if self._serve_handle is not None:
-            self._serve_handle.cancel()
-            self._serve_handle = None
+        if self._backlog_timer is not None:
+            self._backlog_timer.cancel()
+            self._backlog_timer = None
         self._fail_waiters()
         if not self._all_ready.done():
             self._all_ready.set_exception(ConnectionError("Not connected"))

@@ -388,3 +388,17 @@ async def test_after_disconnect_leases_fail_clearly(redis_server) -> None:
     for call in (rc.multi, lambda: rc.watch("k"), rc.pipeline, lambda: rc.blpop("k", 0)):
         with pytest.raises(redis.ConnectionError, match="Not connected"):
             await asyncio.wait_for(call(), 5)
+
+
+async def test_waiting_commands_keep_their_order(rc1) -> None:
+    """Commands issued while a single connection is leased run in the order they were issued,
+    before any command issued after the lease ended (as txredisapi's queue did)."""
+    t = await rc1.multi()
+    first = rc1.set("order", "first")
+    t.set("other", 1)
+    commit = t.commit()  # not awaited: the lease ends now
+    second = rc1.get("order")  # issued after the waiting SET: must see it
+    third = rc1.set("order", "third")
+    assert await asyncio.wait_for(second, 5) == "first"
+    assert await first == "OK" and await third == "OK" and await commit == ["OK"]
+    assert await rc1.get("order") == "third"
