@@ -128,18 +128,23 @@ class ClusterPipeline(Commands):
         return loop.create_task(self._finish(queued, sent, raise_on_error))
 
     async def _finish(self, queued: list[Any], sent: list[Any], raise_on_error: bool) -> list[Any]:
-        await asyncio.wait(sent)
         h = self._handler
-        for i, f in enumerate(sent):
-            fut = queued[i][2]
-            exc = None if f.cancelled() else f.exception()
-            if exc is not None and retryable(exc):
-                # Redirected or refused, so never run: retry alone, in call order.
-                args, convert, _, slot, _ = queued[i]
-                f = asyncio.ensure_future(h._run(args, convert, slot, None, exc))
-                await asyncio.wait((f,))
-            if not fut.done():
-                _settle(fut, f)
+        try:
+            await asyncio.wait(sent)
+            for i, f in enumerate(sent):
+                fut = queued[i][2]
+                exc = None if f.cancelled() else f.exception()
+                if exc is not None and retryable(exc):
+                    # Redirected or refused, so never run: retry alone, in call order.
+                    args, convert, _, slot, _ = queued[i]
+                    f = asyncio.ensure_future(h._run(args, convert, slot, None, exc))
+                    await asyncio.wait((f,))
+                if not fut.done():
+                    _settle(fut, f)
+        except asyncio.CancelledError:  # the caller gave up: so do the commands' own Futures
+            for q in queued:
+                q[2].cancel()
+            raise
         return await _collect([q[2] for q in queued], raise_on_error)
 
     def abandon(self) -> None:
