@@ -74,7 +74,10 @@ def _loop() -> asyncio.AbstractEventLoop:
 
 
 def _copy_result(outer: asyncio.Future[Any], inner: asyncio.Future[Any]) -> None:
-    exc = inner.exception()  # inner is never cancelled; reading marks the error seen
+    if inner.cancelled():
+        outer.cancel()
+        return
+    exc = inner.exception()  # reading marks the error seen even when nobody waits any more
     if outer.done():
         return
     if exc is not None:
@@ -321,13 +324,7 @@ class Pool:
 
         def done(f: asyncio.Future[Any]) -> None:
             self.release(proto)
-            exc = f.exception()  # inner is never cancelled: only the caller's outer can be
-            if outer.done():
-                return
-            if exc is not None:
-                outer.set_exception(exc)
-            else:
-                outer.set_result(f.result())
+            _copy_result(outer, f)
 
         inner.add_done_callback(done)
         return outer
