@@ -286,6 +286,30 @@ async def test_slot_migration_under_traffic(rc: ClusterHandler, redis_cluster: R
     redis_cluster.wait_healthy()
 
 
+async def test_tryagain_during_migration(rc: ClusterHandler, redis_cluster: RedisCluster) -> None:
+    """An MGET whose keys are split between the migrating and the importing node gets TRYAGAIN;
+    the client backs off and retries until the migration finishes, then answers correctly."""
+    slot = slot_of("{try}")
+    src = redis_cluster.owner_port(slot)
+    dst = next(p for p in redis_cluster.primaries() if p != src)
+    src_id, dst_id = redis_cluster.node_id(src), redis_cluster.node_id(dst)
+    await rc.mset({"{try}a": "A", "{try}b": "B"})
+    assert command(dst, "CLUSTER", "SETSLOT", slot, "IMPORTING", src_id) == "OK"
+    assert command(src, "CLUSTER", "SETSLOT", slot, "MIGRATING", dst_id) == "OK"
+    assert command(src, "MIGRATE", "127.0.0.1", dst, "", 0, 5000, "KEYS", "{try}a") == "OK"
+    before = rc.stats["retries"]
+    reader = asyncio.ensure_future(rc.mget(["{try}a", "{try}b"]))
+    deadline = time.monotonic() + 5
+    while rc.stats["retries"] == before:  # the server said TRYAGAIN at least once
+        assert time.monotonic() < deadline and not reader.done(), reader
+        await asyncio.sleep(0.01)
+    assert command(src, "MIGRATE", "127.0.0.1", dst, "", 0, 5000, "KEYS", "{try}b") == "OK"
+    for port in redis_cluster.primaries():
+        assert command(port, "CLUSTER", "SETSLOT", slot, "NODE", dst_id) == "OK"
+    assert await reader == ["A", "B"]
+    assert rc.address_for("{try}") == f"127.0.0.1:{dst}"
+
+
 async def test_redirect_loop_gives_clear_error(rc: ClusterHandler, redis_cluster: RedisCluster) -> None:
     """A slot marked MIGRATING on its owner but not IMPORTING on the target bounces ASK/MOVED
     forever; the client stops after max_redirects with ClusterError."""
