@@ -76,6 +76,8 @@ class Transaction(Commands):
 
     def watch(self, keys: Any) -> Any:
         """WATCH more keys on this connection; resolves with this same transaction object."""
+        if self._proto is None:
+            raise RedisError("Transaction already finished; start a new one on the handler")
         keys = list_or_args("watch", keys, ())
         return _then_self(self, self._execute("WATCH", *keys))
 

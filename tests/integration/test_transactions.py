@@ -269,6 +269,8 @@ async def test_commands_after_commit_run_on_the_pool(rc) -> None:
     assert await t.get("z") == 3
     with pytest.raises(redis.RedisError, match="already finished"):
         t.multi()
+    with pytest.raises(redis.RedisError, match="already finished"):
+        t.watch("z")
 
 
 async def test_cancelled_multi_setup_frees_lease(rc1, rc) -> None:
