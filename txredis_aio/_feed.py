@@ -172,6 +172,7 @@ class Feed:
         self._held: Optional[list[tuple]] = None
         self._end: Optional[BaseException] = None
         self._closing = False
+        self._close_task: Optional[asyncio.Task[None]] = None
         self._had_connection = False
         self._pool = _FeedPool(config, self)
         self._started: asyncio.Future[None] = self._pool.loop.create_future()
@@ -229,17 +230,27 @@ class Feed:
         errors = [f.exception() for f in futs if not f.cancelled() and f.exception() is not None]
         if proto is not self._proto:  # lost meanwhile: ``_lost`` released what was held
             return
-        for e in errors:
-            log.warning("%r: could not re-establish the stream after connecting: %s", self, e)
+        proto.sink = self._receiver()
+        refused = next((e for e in errors if isinstance(e, ResponseError)), None)
+        if refused is not None:
+            # The server refuses the stream now (e.g. an ACL change): receiving nothing silently
+            # would be worse than stopping; the iterator raises once the queue is drained.
+            log.warning("%r: the server refused to re-establish the stream: %s", self, refused)
+            self._release_held()
+            self._fail(refused)
+            return
         if not self._started.done():
-            if errors and isinstance(errors[0], ResponseError):
-                self._started.set_exception(errors[0])
-            else:
-                self._started.set_result(None)
+            self._started.set_result(None)
         if again:
             self.reconnected()
-        proto.sink = self._receiver()
         self._release_held()
+
+    def _fail(self, err: BaseException) -> None:
+        """End the feed with ``err``: notify, end the iterator, close the connection."""
+        self._closing = True
+        self.disconnected(err)
+        self._finish(err)
+        self._close_task = self._pool.loop.create_task(self._pool.close())
 
     def _release_held(self) -> None:
         held, self._held = self._held, None

@@ -97,3 +97,19 @@ async def test_unix_and_lazy_monitor(unix_server: RedisServer) -> None:
         cmd = await next_command(mon, "ECHO")
         assert cmd.client.startswith("unix:") and cmd.args[1] == "via-unix"
     await mon.disconnect()
+
+
+async def test_refused_monitor_raises(auth_server: RedisServer) -> None:
+    """A user the server does not allow MONITOR gets the error from MonitorConnection, and a
+    lazy monitor's iterator raises it (never an iterator that silently yields nothing)."""
+    from tests.conftest import LIMITED_PASSWORD, LIMITED_USER
+
+    kw = {"username": LIMITED_USER, "password": LIMITED_PASSWORD}
+    with pytest.raises(redis.NoPermissionError, match="NOPERM"):
+        await redis.MonitorConnection(auth_server.host, auth_server.port, **kw)
+    mon = redis.lazyMonitorConnection(auth_server.host, auth_server.port, events=True, **kw)
+    ev = await nxt(mon)
+    assert isinstance(ev, redis.Disconnected) and isinstance(ev.reason, redis.NoPermissionError)
+    with pytest.raises(redis.NoPermissionError):
+        await nxt(mon)
+    await mon.disconnect()

@@ -352,3 +352,23 @@ async def test_subscribe_while_down_is_kept_for_reconnect(own_server: RedisServe
         await pub.publish("late", "m")
         assert await nxt(s) == Message(None, "late", "m")
     await s.disconnect()
+
+
+async def test_resubscription_refused_after_acl_change_raises() -> None:
+    """If the server refuses the resubscription after a reconnect (here an ACL change that also
+    made the server drop the client), the iterator raises that error instead of going quiet."""
+    with RedisServer(conf=["user sub on >pw ~* &ok* +@all"]) as srv:
+        s = await redis.SubscriberConnection(srv.host, srv.port, username="sub", password="pw",
+                                             events=True)
+        s._pool.initialDelay = 0.02
+        await s.subscribe("ok1")
+        async with redis.Connection(srv.host, srv.port) as admin:
+            await admin.execute_command("ACL", "SETUSER", "sub", "resetchannels", "&other*")
+        first = await nxt(s)
+        assert isinstance(first, redis.Disconnected) and isinstance(first.reason, redis.ConnectionError)
+        second = await nxt(s)
+        assert isinstance(second, redis.Disconnected)
+        assert isinstance(second.reason, redis.NoPermissionError)
+        with pytest.raises(redis.NoPermissionError):
+            await nxt(s)
+        await s.disconnect()
