@@ -404,3 +404,31 @@ async def test_waiting_commands_keep_their_order(rc1) -> None:
     assert await asyncio.wait_for(second, 5) == "first"
     assert await first == "OK" and await third == "OK" and await commit == ["OK"]
     assert await rc1.get("order") == "third"
+
+
+async def test_reply_timeout_in_exec_and_pipeline(redis_server) -> None:
+    """A reply timeout hitting EXEC or a pipeline fails it with TimeoutError (a ConnectionError);
+    the connection is replaced and the pool keeps serving."""
+    rc = await redis.Connection(redis_server.host, redis_server.port, replyTimeout=0.2)
+    patient = await redis.Connection(redis_server.host, redis_server.port)
+    try:
+        t = await rc.multi()
+        t.execute_command("DEBUG", "SLEEP", 0.4)
+        with pytest.raises(redis.TimeoutError):
+            await t.commit()
+        assert await patient.ping() == "PONG"  # the server has woken up
+        await wait_for(lambda: rc._pool._shared)
+        assert await rc.ping() == "PONG"
+        p = await rc.pipeline()
+        p.ping()
+        p.execute_command("DEBUG", "SLEEP", 0.4)
+        p.ping()
+        with pytest.raises(redis.TimeoutError):
+            await p.execute_pipeline(raise_on_error=False)
+        assert await patient.ping() == "PONG"
+        await wait_for(lambda: rc._pool._shared)
+        assert await rc.ping() == "PONG"
+        assert "leased=0" in repr(rc)
+    finally:
+        await patient.disconnect()
+        await rc.disconnect()
