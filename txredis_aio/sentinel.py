@@ -18,6 +18,8 @@ How this works
   pools drop connections to the promoted node and to the old master. A READONLY reply on a master
   pool (the node was demoted) closes its connections the same way. Commands caught on a closed
   connection fail with ``ConnectionError``; nothing is ever retried behind the caller's back.
+* When a watcher reconnects (events may have been missed meanwhile), master pools ask ROLE on
+  their idle connections and drop them all if the node is no longer master.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import logging
 import math
 import re
 import weakref
+from functools import partial
 from typing import Any, Callable, Optional, Sequence, TypeVar
 
 from ._compat import timeout as _timeout
@@ -116,6 +119,22 @@ class SentinelConnectionHandler(ConnectionHandler):
             if proto is not None and not proto.closed and unwanted(_peer(proto)):
                 proto.close()
             slot.wake()
+
+    def _check_roles(self) -> None:
+        """Ask ROLE on every idle shared connection; drop those whose node is no longer master."""
+        for slot in self._pool._slots:
+            proto = slot.protocol
+            if proto is not None and not proto.closed and not proto.leased:
+                fut = proto.execute(("ROLE",), _RAW, False)
+                fut.add_done_callback(partial(self._role_answer, proto))
+
+    def _role_answer(self, proto: RedisProtocol, fut: asyncio.Future[Any]) -> None:
+        if fut.cancelled() or fut.exception() is not None:
+            return
+        role = fut.result()
+        if not (isinstance(role, list) and role and _text(role[0]) == "master"):
+            log.warning("txredis_aio: %s: %s is no longer master", self.service_name, _peer(proto))
+            self._drop(lambda peer: True)
 
     def _switched(self, old: Address, new: Address) -> None:
         if self.is_master:
@@ -346,6 +365,11 @@ class Sentinel:
             return
         self._switched(name, old, new)
 
+    def _recheck_roles(self) -> None:
+        for h in list(self._handlers):
+            if h.is_master:
+                h._check_roles()
+
     def _start_watchers(self) -> None:
         if self._watchers or self._closed:
             return
@@ -355,6 +379,7 @@ class Sentinel:
     async def _watch(self, cfg: ConnectionConfig) -> None:
         """Keep one SUBSCRIBE +switch-master connection to a sentinel, reconnecting with backoff."""
         failures = 0
+        subscribed_before = False
         while not self._closed:
             writer: Optional[asyncio.StreamWriter] = None
             try:
@@ -378,7 +403,12 @@ class Sentinel:
                     parser.feed(data)
                     msg = parser.gets()
                     while msg is not False:
-                        self._on_message(msg)
+                        if isinstance(msg, list) and msg and msg[0] == b"subscribe":
+                            if subscribed_before:  # events may have been missed meanwhile
+                                self._recheck_roles()
+                            subscribed_before = True
+                        else:
+                            self._on_message(msg)
                         msg = parser.gets()
             except asyncio.CancelledError:
                 raise

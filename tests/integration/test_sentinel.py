@@ -206,6 +206,41 @@ async def test_readonly_reply_makes_the_master_pool_look_again(sentinel: Sentine
         await m.disconnect()
 
 
+async def test_roles_rechecked_when_a_watcher_reconnects(sentinel: Sentinel, stable) -> None:
+    """Events may be lost while the watchers are cut off: once they are back, a master pool whose
+    node was demoted meanwhile (no write told it) drops its connections."""
+    solo = stable.solos[0]
+    m = sentinel.master_for("solo", poolsize=2)
+    try:
+        assert await m.set("k", 1) == "OK"
+
+        async def watched() -> bool:
+            return all("cmd=subscribe" in stable.sentinel_call(i, "CLIENT", "LIST") for i in range(3))
+
+        await wait_for(watched)
+        stable.data_call(solo, "REPLICAOF", "127.0.0.1", str(free_port()))
+        assert m._pool.connected == 2  # nothing noticed yet: no write, no event
+        for i in range(3):
+            stable.sentinel_call(i, "CLIENT", "KILL", "TYPE", "pubsub")
+
+        async def dropped() -> bool:
+            return m._pool.connected == 0
+
+        await wait_for(dropped)
+        stable.data_call(solo, "REPLICAOF", "NO", "ONE")
+
+        async def works() -> bool:
+            try:
+                return await m.set("k", 2) == "OK"
+            except redis.ConnectionError:
+                return False
+
+        await wait_for(works)
+    finally:
+        stable.data_call(solo, "REPLICAOF", "NO", "ONE")
+        await m.disconnect()
+
+
 def test_parse_sentinel_state() -> None:
     """SENTINEL MASTERS entries: numbers converted, is_* flags derived from ``flags``."""
     state = parse_sentinel_state([b"name", b"m", b"ip", b"127.0.0.1", b"port", b"6379",
