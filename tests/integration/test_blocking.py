@@ -163,3 +163,33 @@ async def test_lost_connection_during_blpop(redis_server: RedisServer) -> None:
         assert await asyncio.wait_for(rc.ping(), 10) == "PONG"
     finally:
         await rc.disconnect()
+
+
+async def test_waiting_for_a_connect_attempt_is_bounded(monkeypatch) -> None:
+    """With nothing leased, commands and leases wait for an in-flight connect attempt only up to
+    the bound (connectTimeout, or a default), then fail "Not connected" and are never sent."""
+    import txredis_aio.pool as pool_module
+
+    monkeypatch.setattr(pool_module, "DEFAULT_WAIT_FOR_CONNECT", 0.3)
+    received: list[bytes] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):  # accept, read, never answer: AUTH hangs
+            received.append(data)
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    rc = redis.lazyConnection("127.0.0.1", port, password="pw")
+    try:
+        t0 = asyncio.get_running_loop().time()
+        get = rc.get("k")
+        with pytest.raises(redis.ConnectionError, match="Not connected"):
+            await asyncio.wait_for(get, 5)
+        with pytest.raises(redis.ConnectionError, match="Not connected"):
+            await asyncio.wait_for(rc.multi(), 5)
+        assert asyncio.get_running_loop().time() - t0 < 3
+        assert b"GET" not in b"".join(received) and b"MULTI" not in b"".join(received)
+    finally:
+        await rc.disconnect()
+        server.close()
