@@ -372,3 +372,48 @@ async def test_resubscription_refused_after_acl_change_raises() -> None:
         with pytest.raises(redis.NoPermissionError):
             await nxt(s)
         await s.disconnect()
+
+
+async def test_server_dropping_a_paused_subscriber_is_a_reported_gap() -> None:
+    """When a paused (slow) subscriber overflows the server's pub/sub output buffer, the server
+    drops it: the consumer gets an unbroken prefix of the messages, then Disconnected and
+    Reconnected, then new messages; the queue stays bounded throughout."""
+    with RedisServer(conf=["client-output-buffer-limit pubsub 256kb 0 0"]) as srv:
+        s = await redis.SubscriberConnection(srv.host, srv.port, events=True, max_queue=50)
+        await s.subscribe("f")
+        async with redis.Connection(srv.host, srv.port) as pub:
+            payload = "y" * 1000
+            dropped = False
+            for start in range(0, 20000, 500):
+                counts = await asyncio.gather(*(pub.publish("f", f"{i}:{payload}")
+                                                for i in range(start, start + 500)))
+                if counts[-1] == 0:
+                    dropped = True
+                    break
+            assert dropped, "the server never dropped the paused subscriber"
+            n = 0
+            item = await nxt(s)
+            while isinstance(item, redis.Message):
+                assert item.data == f"{n}:{payload}"
+                n += 1
+                item = await nxt(s)
+            assert n >= 50 and isinstance(item, redis.Disconnected)
+            assert await nxt(s, 15) == redis.Reconnected()
+            await s.ping()
+            assert await pub.publish("f", "after") == 1
+            assert await nxt(s) == Message(None, "f", "after")
+        assert s.statistics()["peak_queued"] <= 52
+        await s.disconnect()
+
+
+async def test_subscriber_to_dead_server_raises_connect_error() -> None:
+    """Awaiting SubscriberConnection to a port nobody listens on raises ConnectError (as
+    Connection does), and the subscriber is closed."""
+    from txredis_aio.testing import free_port
+
+    opening = redis.SubscriberConnection("127.0.0.1", free_port())
+    with pytest.raises(redis.ConnectError):
+        await opening
+    assert "closed" in repr(opening.feed)
+    with pytest.raises(StopAsyncIteration):
+        await nxt(opening.feed)
