@@ -15,6 +15,8 @@ How this works
   MONITOR) first; items pushed before all of them are confirmed are held back, then delivered
   after a ``reconnected()`` notice. A lost connection calls ``disconnected(reason)``. With
   ``events=True`` both notices are yielded by the iterator as ``Disconnected``/``Reconnected``.
+  If the server *refuses* a resume command (an error reply), the feed closes and the iterator
+  raises that error: a stream that silently delivers nothing is the failure to avoid.
 """
 
 from __future__ import annotations
