@@ -32,6 +32,14 @@ async def wait_for(cond, timeout: float = 15.0) -> None:
         await asyncio.sleep(0.02)
 
 
+async def set_ok(handler: Any, key: str, value: Any) -> bool:
+    """SET through the handler: True once it succeeds, False while it fails to connect."""
+    try:
+        return await handler.set(key, value) == "OK"
+    except redis.ConnectionError:
+        return False
+
+
 @pytest.fixture(scope="module")
 def stable() -> Iterator[SentinelSetup]:
     """Passwords everywhere (data and sentinels differ), one replica, and a replica-less "solo"."""
@@ -162,13 +170,7 @@ async def test_a_master_whose_role_is_not_master_is_dropped(sentinel: Sentinel, 
         assert m._pool.connected == 0
         stable.data_call(solo, "REPLICAOF", "NO", "ONE")
 
-        async def works() -> bool:
-            try:
-                return await m.set("k", 1) == "OK"
-            except redis.ConnectionError:
-                return False
-
-        await wait_for(works)
+        await wait_for(lambda: set_ok(m, "k", 1))
     finally:
         stable.data_call(solo, "REPLICAOF", "NO", "ONE")
         await m.disconnect()
@@ -193,13 +195,7 @@ async def test_readonly_reply_makes_the_master_pool_look_again(sentinel: Sentine
             await m.set("k", 3)
         stable.data_call(solo, "REPLICAOF", "NO", "ONE")
 
-        async def works() -> bool:
-            try:
-                return await m.set("k", 4) == "OK"
-            except redis.ConnectionError:
-                return False
-
-        await wait_for(works)
+        await wait_for(lambda: set_ok(m, "k", 4))
         assert stable.data_call(solo, "GET", "k") == "4"
     finally:
         stable.data_call(solo, "REPLICAOF", "NO", "ONE")
@@ -229,13 +225,7 @@ async def test_roles_rechecked_when_a_watcher_reconnects(sentinel: Sentinel, sta
         await wait_for(dropped)
         stable.data_call(solo, "REPLICAOF", "NO", "ONE")
 
-        async def works() -> bool:
-            try:
-                return await m.set("k", 2) == "OK"
-            except redis.ConnectionError:
-                return False
-
-        await wait_for(works)
+        await wait_for(lambda: set_ok(m, "k", 2))
     finally:
         stable.data_call(solo, "REPLICAOF", "NO", "ONE")
         await m.disconnect()
