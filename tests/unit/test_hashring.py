@@ -24,6 +24,9 @@ computation, kept here so anyone can re-derive them:
 With ``signed=False`` it reproduces the placements verified against txredisapi itself in the
 API catalogue (§10.12): nodes ``localhost:6379``/``localhost:6380``: ``foo`` → 6379 (idx 176),
 ``bar`` → 6380 (152), ``a`` → 6380 (295). The ring uses ``signed=True`` (Python 2's crc32).
+Every GOLDEN row, the two-node rows and the first/last ring points were also reproduced by
+running txredisapi's ``HashRing``/``_findhash`` code unchanged under CPython 2.7.18 (byte-string
+keys, the UTF-8 bytes for the non-ASCII ones).
 """
 
 from __future__ import annotations
