@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from functools import partial
 from typing import Any, Callable, Generator, Iterable, Optional
 
 from ._crc16 import slot_of
@@ -140,28 +139,9 @@ class ClusterHandler(ClusterMultiKeyCommands, ClusterTopology, Commands):
             proto = node.pool.pick()
             if proto is None:
                 return self._start(args, convert, slot, None)
-        inner = proto.execute(args, convert)
-        outer = self._loop.create_future()
-        inner.add_done_callback(partial(self._landed, outer, args, convert, slot))
-        return outer
-
-    def _landed(self, outer: asyncio.Future[Any], args: tuple, convert: Convert,
-                slot: Optional[int], inner: asyncio.Future[Any]) -> None:
-        if outer.done():
-            _consume(inner)
-            return
-        if inner.cancelled():
-            outer.cancel()
-            return
-        exc = inner.exception()
-        if exc is None:
-            outer.set_result(inner.result())
-        elif retryable(exc):
-            _chain(self._loop.create_task(self._run(args, convert, slot, None, exc)), outer)
-        else:
-            if isinstance(exc, ConnectionError):
-                self.refresh()
-            outer.set_exception(exc)
+        fut = _Routed(loop=self._loop)
+        fut._h, fut._args, fut._convert, fut._slot = self, args, convert, slot
+        return proto.execute(args, convert, True, fut)
 
     def slot_of_keys(self, args: tuple, keys: list[Any]) -> int:
         """The one slot of ``keys``; ``CrossSlotError`` naming them when they span several."""
@@ -349,6 +329,32 @@ class _NodeHandler(ConnectionHandler):
 
     async def disconnect(self) -> None:
         """Nothing: the cluster handler closes its pools."""
+
+
+class _Routed(asyncio.Future):
+    """A command's Future that turns a reply the server did not act on into a retry.
+
+    The protocol settles it directly (no second Future, no extra callback); only a MOVED /
+    ASK / TRYAGAIN / CLUSTERDOWN / LOADING / "Not connected" failure starts ``_run``, whose
+    outcome then settles it.
+    """
+
+    __slots__ = ("_h", "_args", "_convert", "_slot")
+    _h: Optional[ClusterHandler]
+    _args: tuple
+    _convert: Convert
+    _slot: Optional[int]
+
+    def set_exception(self, exc: Any) -> None:
+        h = self._h
+        if h is not None:
+            self._h = None  # only the first failure may start a retry
+            if retryable(exc):
+                _chain(h._loop.create_task(h._run(self._args, self._convert, self._slot, None, exc)), self)
+                return
+            if isinstance(exc, ConnectionError):
+                h.refresh()
+        super().set_exception(exc)
 
 
 def _chain(task: asyncio.Future[Any], outer: asyncio.Future[Any]) -> None:

@@ -112,6 +112,7 @@ class ClusterPipeline(Commands):
             node = shard.reader() if replicas and is_readonly(args) else shard.primary
             groups.setdefault(node, []).append(i)
         sent: list[Any] = [None] * len(queued)
+        lasts: list[Any] = []  # replies come in order per connection: the last one means all
         for node, idx in groups.items():
             proto = node.pool.pick()
             if proto is None:
@@ -122,15 +123,21 @@ class ClusterPipeline(Commands):
                 f = sent[i] = loop.create_future()
                 entries.append((f, queued[i][1], True))
             proto.execute_encoded(b"".join([queued[i][4] for i in idx]), entries)
+            lasts.append(entries[-1][0])
         for i in sorted(alone):
             args, convert = queued[i][0], queued[i][1]
             sent[i] = h._execute(*args, convert=convert)
-        return loop.create_task(self._finish(queued, sent, raise_on_error))
+            lasts.append(sent[i])
+        return loop.create_task(self._finish(queued, sent, lasts, raise_on_error))
 
-    async def _finish(self, queued: list[Any], sent: list[Any], raise_on_error: bool) -> list[Any]:
+    async def _finish(self, queued: list[Any], sent: list[Any], lasts: list[Any],
+                      raise_on_error: bool) -> list[Any]:
         h = self._handler
         try:
-            await asyncio.wait(sent)
+            await asyncio.wait(lasts)
+            rest = [f for f in sent if not f.done()]
+            if rest:  # a connection was lost part-way: its other Futures fail as well, soon
+                await asyncio.wait(rest)
             for i, f in enumerate(sent):
                 fut = queued[i][2]
                 exc = None if f.cancelled() else f.exception()
