@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Optional, Union
 
+from ._crc16 import key_slot
 from ._feed import Disconnected, Feed, Opening, Reconnected, StreamProtocol, tcp_config, unix_config
 from ._resp import Raw
 from .connection import ConnectionConfig, SSLOption
@@ -265,10 +266,18 @@ class Subscriber(Feed):
     def _resume(self, proto: StreamProtocol) -> list[asyncio.Future[Any]]:
         futs = []
         for family, wanted in enumerate(self._wanted):
-            if wanted:
-                command = _COMMANDS[family][0]
-                expect: Any = _Expect(command.lower().encode(), len(wanted))
-                futs.append(proto.execute((command, *wanted), expect, False))
+            if not wanted:
+                continue
+            command = _COMMANDS[family][0]
+            groups: Iterable[list[bytes]] = [list(wanted)]
+            if family == 2:  # a cluster node refuses one SSUBSCRIBE spanning slots (CROSSSLOT)
+                by_slot: dict[int, list[bytes]] = {}
+                for name in wanted:
+                    by_slot.setdefault(key_slot(name), []).append(name)
+                groups = by_slot.values()
+            for group in groups:
+                expect: Any = _Expect(command.lower().encode(), len(group))
+                futs.append(proto.execute((command, *group), expect, False))
         return futs
 
     def __aiter__(self) -> Subscriber:

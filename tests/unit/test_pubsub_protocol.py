@@ -173,3 +173,27 @@ async def test_messages_are_held_until_every_resubscription_is_confirmed() -> No
         assert items == [Reconnected(), Message(None, "a", "early"), Message(None, "a", "later")]
     finally:
         await s.disconnect()
+
+
+async def test_shard_channels_are_resubscribed_one_command_per_slot() -> None:
+    """Shard channels are re-established with one SSUBSCRIBE per cluster slot (a cluster node
+    refuses one spanning slots with CROSSSLOT); channels of one slot share a command."""
+    from txredis_aio.connection import ConnectionConfig
+    from txredis_aio.pubsub import Subscriber
+    from txredis_aio.testing import free_port
+
+    cfg = ConnectionConfig(host="127.0.0.1", port=free_port(), reconnect=False,
+                           protocol_class=SubscriberProtocol)
+    s = Subscriber(cfg)
+    try:
+        for name in (b"a", b"b", b"{a}x"):
+            s._wanted[2][name] = None
+        p, t, _ = make()
+        futs = s._resume(p)
+        await asyncio.sleep(0)
+        assert len(futs) == 2
+        assert b"".join(t.writes) == (
+            b"*3\r\n$10\r\nSSUBSCRIBE\r\n$1\r\na\r\n$4\r\n{a}x\r\n*2\r\n$10\r\nSSUBSCRIBE\r\n$1\r\nb\r\n"
+        )
+    finally:
+        await s.disconnect()
