@@ -71,7 +71,7 @@ class ClusterShardSubscriber:
         self.check_interval = check_interval
         self._subs: dict[str, Subscriber] = {}
         self._forwarders: dict[str, asyncio.Task[None]] = {}
-        self._where: dict[bytes, str] = {}
+        self._where: dict[bytes, Optional[str]] = {}  # channel -> node (None: being moved)
         self._queue: asyncio.Queue[Message] = asyncio.Queue(max_queue)
         self._watcher: Optional[asyncio.Task[None]] = None
         self.closed = False
@@ -91,13 +91,20 @@ class ClusterShardSubscriber:
             host, port = parse_address(addr)
             cfg = ConnectionConfig(host=host, port=port, protocol_class=SubscriberProtocol, **self._h._config)
             sub = self._subs[addr] = _NodeSubscriber(cfg, self.max_queue)
-            self._forwarders[addr] = asyncio.ensure_future(self._forward(sub))
+            self._forwarders[addr] = asyncio.ensure_future(self._forward(addr, sub))
         return sub
 
-    async def _forward(self, sub: Subscriber) -> None:
-        async for item in sub:
-            if isinstance(item, Message):
-                await self._queue.put(item)
+    async def _forward(self, addr: str, sub: Subscriber) -> None:
+        try:
+            async for item in sub:
+                if isinstance(item, Message):
+                    await self._queue.put(item)
+        except RedisError as e:  # e.g. resubscribing after a reconnect was refused (MOVED)
+            log.warning("%r: the subscriber of %s ended: %s", self, addr, e)
+        finally:  # its channels now look lost: the watcher moves them to a new subscriber
+            if self._subs.get(addr) is sub:
+                del self._subs[addr]
+                self._forwarders.pop(addr, None)
 
     def _owner(self, wire: bytes) -> Optional[str]:
         shard = self._h._slots[key_slot(wire)]
@@ -166,40 +173,48 @@ class ClusterShardSubscriber:
                 log.warning("%r: could not move shard channels to their new owners: %s", self, e)
 
     async def _reconcile(self) -> None:
-        lost = False
-        for wire, addr in self._where.items():
-            proto = self._subs[addr]._proto
-            if proto is None or wire not in proto.server_subs[2]:  # type: ignore[attr-defined]
-                lost = True
-                break
-        if not lost:
+        if not any(self._gone(wire, addr) for wire, addr in self._where.items()):
             return
         await self._h.refresh()
-        moving: dict[str, list[bytes]] = {}
+        moving: dict[Optional[str], list[bytes]] = {}
         for wire, addr in list(self._where.items()):
             owner = self._owner(wire)
-            proto = self._subs[addr]._proto
-            gone = proto is None or wire not in proto.server_subs[2]  # type: ignore[attr-defined]
-            if owner is not None and (owner != addr or gone):
+            # Move when the slot has a new owner, or nothing is placed / the subscriber ended.
+            # A live subscriber whose node is only down resubscribes by itself on reconnect.
+            if owner is not None and (owner != addr or addr is None or addr not in self._subs):
                 moving.setdefault(addr, []).append(wire)
         for addr, wires in moving.items():
-            old = self._subs[addr]
+            old = self._subs.get(addr) if addr is not None else None
             for w in wires:  # forget them there (the node may refuse or be gone: nothing to undo)
+                if old is None:
+                    break
                 try:
                     await asyncio.wait_for(old.sunsubscribe([w]), 1.0)
                 except (RedisError, asyncio.TimeoutError):
                     pass
             for w in wires:
-                self._where.pop(w, None)
+                self._where[w] = None  # wanted, placed nowhere until the new SSUBSCRIBE succeeds
+            try:
+                await self.ssubscribe(wires)
+            except (RedisError, OSError, asyncio.TimeoutError) as e:
+                log.warning("%r: could not subscribe %r on their new node yet: %s", self, wires, e)
+                continue
             self.moves += len(wires)
-            await self.ssubscribe(wires)
         await self._drop_idle()
 
+    def _gone(self, wire: bytes, addr: Optional[str]) -> bool:
+        """The node's connection has not confirmed this channel (lost, moved away, or down)."""
+        sub = self._subs.get(addr) if addr is not None else None
+        proto = sub._proto if sub is not None else None
+        return proto is None or wire not in proto.server_subs[2]  # type: ignore[attr-defined]
+
     async def _drop_idle(self) -> None:
-        used = set(self._where.values())
+        used = {a for a in self._where.values() if a is not None}
         for addr in [a for a in self._subs if a not in used]:
             sub = self._subs.pop(addr)
-            self._forwarders.pop(addr).cancel()
+            task = self._forwarders.pop(addr, None)
+            if task is not None:
+                task.cancel()
             await sub.disconnect()
 
     def __aiter__(self) -> ClusterShardSubscriber:

@@ -382,6 +382,9 @@ async def test_primary_killed_during_writes(rc: ClusterHandler, redis_cluster: R
     on_victim = {k for k in keys if redis_cluster.owner_port(slot_of(k)) == victim}
     # Separate writers for the victim's keys and the others: a writer stuck retrying a victim
     # key must not look like a pause of the healthy primaries.
+    sub = rc.sharded_subscriber(check_interval=0.1)
+    channel = sorted(on_victim)[0]  # a shard channel in one of the victim's slots
+    await sub.ssubscribe([channel])
     workers = [asyncio.ensure_future(writer(sorted(on_victim))) for _ in range(10)]
     workers += [asyncio.ensure_future(writer(sorted(set(keys) - on_victim))) for _ in range(10)]
     try:
@@ -423,6 +426,13 @@ async def test_primary_killed_during_writes(rc: ClusterHandler, redis_cluster: R
     extra = {k: (acked[k], maybe_ran[k], values[k]) for k in keys
              if (values[k] or 0) > acked[k] + maybe_ran[k]}
     assert extra == {}, f"writes reported as not run were applied: {extra}"
+    # The shard channel's subscription moved to the promoted replica with its slot.
+    deadline = time.monotonic() + 10
+    while await rc.spublish(channel, "after failover") != 1:
+        assert time.monotonic() < deadline, "the shard subscription did not follow the failover"
+        await asyncio.sleep(0.05)
+    assert (await _next(sub)).data == "after failover"
+    await sub.disconnect()
     # Bring the old primary back as a replica, so the session cluster is whole again.
     redis_cluster.server(victim).start()
     await asyncio.get_running_loop().run_in_executor(None, redis_cluster.wait_healthy, 60)
