@@ -367,6 +367,10 @@ class Pool:
         waiters = self._lease_waiters
         while waiters and waiters[0].done():
             waiters.popleft()
+        while waiters and self._shared:  # not expected (give-backs serve waiters); never stall
+            proto = self._shared.pop()
+            if not self._hand_to_lease_waiter(proto):
+                self._shared.append(proto)
         return bool(waiters)
 
     def _take_shared(self) -> Optional[RedisProtocol]:
