@@ -26,7 +26,6 @@ import random
 from typing import Any, Callable, Generator, Iterable, Optional
 
 from ._crc16 import slot_of
-from ._protocol import RedisProtocol
 from ._resp import make_encoder
 from .client import ConnectionHandler
 from .cluster_batch import ClusterPipeline, ClusterTransaction
@@ -133,12 +132,10 @@ class ClusterHandler(ClusterMultiKeyCommands, ClusterTopology, Commands):
         node = shard.reader() if self.read_from_replicas and is_readonly(args) else shard.primary
         return self._send(args, convert, slot, node)
 
-    def _send(self, args: tuple, convert: Convert, slot: Optional[int], node: ClusterNode,
-              proto: Optional[RedisProtocol] = None) -> Any:
+    def _send(self, args: tuple, convert: Convert, slot: Optional[int], node: ClusterNode) -> Any:
+        proto = node.pool.pick()
         if proto is None:
-            proto = node.pool.pick()
-            if proto is None:
-                return self._start(args, convert, slot, None)
+            return self._start(args, convert, slot, None)
         fut = _Routed(loop=self._loop)
         fut._h, fut._args, fut._convert, fut._slot = self, args, convert, slot
         return proto.execute(args, convert, True, fut)

@@ -127,6 +127,8 @@ def request_keys(args: tuple) -> list[Any]:
         one = _ONE_KEY.get(args[0])
         if one is None:
             info = command_info(args)
+            if len(_ONE_KEY) > 2000:  # only command names are cached; bound odd callers
+                _ONE_KEY.clear()
             one = _ONE_KEY[args[0]] = (
                 info is not None and "|" not in info.name and len(info.key_specs) == 1
                 and tuple(info.key_specs[0][1:]) == _ONE_KEY_SPEC
