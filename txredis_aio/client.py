@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Generator, Optional
+from typing import Any, Awaitable, Callable, Generator, Generic, Optional, Protocol, TypeVar
 
 from .commands import Commands
 from .commands._base import Convert
@@ -24,7 +24,7 @@ class ConnectionHandler(Commands):
 
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
-        self._connected = Connecting(self)
+        self._connected: Connecting[ConnectionHandler] = Connecting(self)
 
     def _execute(self, *args: Any, convert: Convert = None) -> Any:
         try:
@@ -84,31 +84,39 @@ class ConnectionHandler(Commands):
         return repr(self._pool)
 
 
-class Connecting:
+class _Closable(Protocol):
+    async def disconnect(self) -> None: ...
+
+
+H = TypeVar("H", bound=_Closable)
+
+
+class Connecting(Generic[H]):
     """What the non-lazy connection functions return: await it, or ``async with`` it.
 
-    Awaiting resolves with the handler once every connection of the pool is ready; if a
-    connection cannot be made, the pool is closed and the connect error raised.
+    Awaiting resolves with the handler once ``ready()`` (every connection up) completes; if it
+    fails, the handler is disconnected and the error raised. One class for every topology.
     """
 
-    def __init__(self, handler: ConnectionHandler) -> None:
+    def __init__(self, handler: H, ready: Optional[Callable[[], Awaitable[Any]]] = None) -> None:
         self.handler = handler
-        self._task: Optional[asyncio.Future[ConnectionHandler]] = None
+        self._ready = ready or handler._pool.wait_all_ready  # type: ignore[attr-defined]
+        self._task: Optional[asyncio.Future[H]] = None
 
-    async def _wait(self) -> ConnectionHandler:
+    async def _wait(self) -> H:
         try:
-            await self.handler._pool.wait_all_ready()
+            await self._ready()
         except BaseException:
             await self.handler.disconnect()
             raise
         return self.handler
 
-    def __await__(self) -> Generator[Any, None, ConnectionHandler]:
+    def __await__(self) -> Generator[Any, None, H]:
         if self._task is None:
             self._task = asyncio.ensure_future(self._wait())
         return self._task.__await__()
 
-    async def __aenter__(self) -> ConnectionHandler:
+    async def __aenter__(self) -> H:
         return await self
 
     async def __aexit__(self, *exc: Any) -> None:

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import asyncio
 from functools import partial
-from typing import Any, Callable, Generator, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from ._resp import Raw
-from .client import ConnectionHandler
+from .client import Connecting, ConnectionHandler
 from .commands import Commands
 from .commands._base import Convert
 from .commands._table import keys_of
@@ -125,7 +125,7 @@ class ShardedConnectionHandler(Commands):
         first = self._nodes[0]._pool
         self._encode = first.config.encode
         self._loop = first.loop
-        self._connected = ShardedConnecting(self)
+        self._connected: Connecting[ShardedConnectionHandler] = Connecting(self, self._wait_all_ready)
         self._cache: dict[Any, ConnectionHandler] = {}  # key -> node, bounded
 
     # -- introspection ------------------------------------------------------------------------
@@ -264,6 +264,9 @@ class ShardedConnectionHandler(Commands):
         """Close every node's connections and stop reconnecting."""
         await asyncio.gather(*(n.disconnect() for n in self._nodes))
 
+    async def _wait_all_ready(self) -> None:
+        await asyncio.gather(*(n._pool.wait_all_ready() for n in self._nodes))
+
     async def __aenter__(self) -> ShardedConnectionHandler:
         await self._connected
         return self
@@ -301,35 +304,7 @@ async def _merged(futs: list[Any], merge: Callable[[list[Any]], Any], convert: C
     return convert(value)  # type: ignore[operator]
 
 
-class ShardedConnecting:
-    """What the non-lazy sharded functions return: await it (or ``async with`` it).
-
-    Resolves with the handler once every node's connections are ready; if one cannot connect,
-    every node is disconnected and its error raised.
-    """
-
-    def __init__(self, handler: ShardedConnectionHandler) -> None:
-        self.handler = handler
-        self._task: Optional[asyncio.Future[ShardedConnectionHandler]] = None
-
-    async def _wait(self) -> ShardedConnectionHandler:
-        try:
-            await asyncio.gather(*(n._pool.wait_all_ready() for n in self.handler._nodes))
-        except BaseException:
-            await self.handler.disconnect()
-            raise
-        return self.handler
-
-    def __await__(self) -> Generator[Any, None, ShardedConnectionHandler]:
-        if self._task is None:
-            self._task = asyncio.ensure_future(self._wait())
-        return self._task.__await__()
-
-    async def __aenter__(self) -> ShardedConnectionHandler:
-        return await self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.handler.disconnect()
+ShardedConnecting = Connecting  # the name this module exported before Connecting was shared
 
 
 # -- the connection functions ------------------------------------------------------------------
@@ -399,7 +374,7 @@ def ShardedConnection(
     ssl_context_factory: SSLOption = False, connectTimeout: Optional[float] = None,
     replyTimeout: Optional[float] = None, convertNumbers: bool = True,
     username: Optional[str] = None, *, use_ssl: bool = False, client_name: Optional[str] = None,
-) -> ShardedConnecting:
+) -> Connecting[ShardedConnectionHandler]:
     """One connection per ``"host:port"``; await it for the sharded handler."""
     return _sharded_tcp(hosts, dbid, 1, reconnect, charset, password, ssl_context_factory,
                         connectTimeout, replyTimeout, convertNumbers, username, use_ssl,
@@ -425,7 +400,7 @@ def ShardedConnectionPool(
     ssl_context_factory: SSLOption = False, connectTimeout: Optional[float] = None,
     replyTimeout: Optional[float] = None, convertNumbers: bool = True,
     username: Optional[str] = None, *, use_ssl: bool = False, client_name: Optional[str] = None,
-) -> ShardedConnecting:
+) -> Connecting[ShardedConnectionHandler]:
     """A pool of ``poolsize`` connections per ``"host:port"``; await it for the handler."""
     return _sharded_tcp(hosts, dbid, poolsize, reconnect, charset, password, ssl_context_factory,
                         connectTimeout, replyTimeout, convertNumbers, username, use_ssl,
@@ -451,7 +426,7 @@ def ShardedUnixConnection(
     connectTimeout: Optional[float] = None, replyTimeout: Optional[float] = None,
     convertNumbers: bool = True, username: Optional[str] = None, *,
     client_name: Optional[str] = None,
-) -> ShardedConnecting:
+) -> Connecting[ShardedConnectionHandler]:
     """One connection per Unix socket path; await it for the sharded handler."""
     return _sharded_unix(paths, dbid, 1, reconnect, charset, password, connectTimeout,
                          replyTimeout, convertNumbers, username, client_name)._connected
@@ -475,7 +450,7 @@ def ShardedUnixConnectionPool(
     connectTimeout: Optional[float] = None, replyTimeout: Optional[float] = None,
     convertNumbers: bool = True, username: Optional[str] = None, *,
     client_name: Optional[str] = None,
-) -> ShardedConnecting:
+) -> Connecting[ShardedConnectionHandler]:
     """A pool per Unix socket path; await it for the sharded handler."""
     return _sharded_unix(paths, dbid, poolsize, reconnect, charset, password, connectTimeout,
                          replyTimeout, convertNumbers, username, client_name)._connected
