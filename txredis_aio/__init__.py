@@ -62,6 +62,7 @@ from .monitor import (
     lazyUnixMonitorConnection,
     parse_monitor_line,
 )
+from .pipeline import Pipeline
 from .pubsub import (
     Message,
     Subscriber,
@@ -85,6 +86,7 @@ from .sharding import (
     lazyShardedUnixConnection,
     lazyShardedUnixConnectionPool,
 )
+from .transaction import Transaction
 
 version = __version__
 
@@ -176,4 +178,9 @@ __all__ += [  # Redis Cluster
 __all__ += [  # Sentinel
     "Sentinel",
     "SentinelConnectionHandler",
+]
+
+__all__ += [  # transactions and explicit pipelines
+    "Pipeline",
+    "Transaction",
 ]
