@@ -147,7 +147,7 @@ def _wire(command: str, name: Any, charset: Optional[str]) -> bytes:
 
 
 def _names(command: str, names: Any, charset: Optional[str]) -> list[bytes]:
-    if isinstance(names, (str, bytes)):
+    if isinstance(names, (str, bytes, bytearray, memoryview)):
         names = [names]
     try:
         items = list(names)

@@ -108,7 +108,7 @@ async def test_binary_payloads_with_charset_none(redis_server: RedisServer, rc: 
     """With charset=None channels and payloads are bytes, every byte value intact."""
     payload = bytes(range(256)) * 4
     async with redis.SubscriberConnection(redis_server.host, redis_server.port, charset=None) as s:
-        await s.subscribe(b"bin\xff")
+        await s.subscribe(bytearray(b"bin\xff"))  # one channel, not a list of ints
         await s.psubscribe(b"bi*")
         await rc.publish(b"bin\xff", payload)
         got = {await nxt(s), await nxt(s)}
