@@ -61,6 +61,33 @@ async def test_commands_across_many_keys(rc: ClusterHandler, redis_cluster: Redi
     assert "primaries=3" in repr(rc) and "slots=16384/16384" in repr(rc)
 
 
+async def test_common_path_is_a_plain_future(rc: ClusterHandler) -> None:
+    """A command whose slot is known and whose node is connected returns a Future, not a Task."""
+    fut = rc.set("plain", 1)
+    assert isinstance(fut, asyncio.Future) and not isinstance(fut, asyncio.Task)
+    assert await fut == "OK"
+    fut = rc.get("plain")
+    assert not isinstance(fut, asyncio.Task) and await fut == 1
+
+
+async def test_reply_timeout_is_not_retried(redis_cluster: RedisCluster) -> None:
+    """A command that timed out may have run: it fails with TimeoutError and is not sent again.
+    (The INCR held up by CLIENT PAUSE dies with its aborted connection, so after the pause the
+    key must still be missing: a retry on a new connection would have set it.)"""
+    redis_cluster.flushall()
+    port = redis_cluster.owner_port(slot_of("paused"))
+    async with redis.ClusterConnection(redis_cluster.startup_nodes, replyTimeout=0.3) as rc:
+        assert command(port, "CONFIG", "RESETSTAT") == "OK"
+        paused_until = time.monotonic() + 1.0
+        assert command(port, "CLIENT", "PAUSE", 1000, "WRITE") == "OK"
+        with pytest.raises(redis.TimeoutError):
+            await rc.incr("paused")
+        while time.monotonic() < paused_until + 0.3:  # GET is not a write: it runs meanwhile
+            assert await rc.get("paused") is None
+            await asyncio.sleep(0.05)
+        assert command(port, "INFO", "commandstats").count("cmdstat_incr:") == 0
+
+
 async def test_keyless_commands(rc: ClusterHandler) -> None:
     """PING/KEYS/FLUSHDB go to every primary and merge; other keyless commands go to one."""
     assert await rc.ping() == "PONG"
@@ -199,7 +226,10 @@ async def test_blocking_command(rc: ClusterHandler) -> None:
 
 async def test_lazy_connection_and_context_manager(redis_cluster: RedisCluster) -> None:
     """lazyClusterConnection accepts commands before the slot map is loaded; async with closes."""
-    rc = redis.lazyClusterConnection([("127.0.0.1", redis_cluster.ports[1])])
+    from txredis_aio.testing import free_port
+
+    dead = ("127.0.0.1", free_port())  # an unreachable startup node is skipped
+    rc = redis.lazyClusterConnection([dead, ("127.0.0.1", redis_cluster.ports[1])])
     assert await rc.set("lazy", "v") == "OK"
     assert await rc.get("lazy") == "v"
     await rc.disconnect()
