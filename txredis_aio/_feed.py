@@ -25,17 +25,18 @@ import asyncio
 import logging
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, Generator, Generic, Optional, TypeVar
+from typing import Any, Callable, Optional, TypeVar
 
 import hiredis
 
 from ._protocol import RedisProtocol
 from ._resp import Raw
+from .client import Connecting
 from .connection import ConnectionConfig, ConnectionSlot, SSLOption
 from .errors import ConnectionError, InvalidResponse, ResponseError
 from .pool import Pool
 
-__all__ = ["Disconnected", "Feed", "Opening", "Reconnected", "StreamProtocol", "tcp_config", "unix_config"]
+__all__ = ["Disconnected", "Feed", "opening", "Reconnected", "StreamProtocol", "tcp_config", "unix_config"]
 
 log = logging.getLogger("txredis_aio")
 
@@ -391,31 +392,9 @@ class Feed:
 F = TypeVar("F", bound=Feed)
 
 
-class Opening(Generic[F]):
+def opening(feed: F) -> Connecting[F]:
     """What the non-lazy functions return: await it (or ``async with`` it) for the started feed."""
-
-    def __init__(self, feed: F) -> None:
-        self.feed = feed
-        self._task: Optional[asyncio.Future[F]] = None
-
-    async def _wait(self) -> F:
-        try:
-            await self.feed.wait_started()
-        except BaseException:
-            await self.feed.disconnect()
-            raise
-        return self.feed
-
-    def __await__(self) -> Generator[Any, None, F]:
-        if self._task is None:
-            self._task = asyncio.ensure_future(self._wait())
-        return self._task.__await__()
-
-    async def __aenter__(self) -> F:
-        return await self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.feed.disconnect()
+    return Connecting(feed, feed.wait_started)
 
 
 def tcp_config(

@@ -12,7 +12,8 @@ import asyncio
 import re
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Union
 
-from ._feed import Disconnected, Feed, Opening, Reconnected, StreamProtocol, tcp_config, unix_config
+from ._feed import Disconnected, Feed, Reconnected, StreamProtocol, opening, tcp_config, unix_config
+from .client import Connecting
 from .connection import SSLOption
 
 __all__ = [
@@ -109,9 +110,9 @@ def MonitorConnection(
     replyTimeout: Optional[float] = None, convertNumbers: bool = True,
     username: Optional[str] = None, *, use_ssl: bool = False, client_name: Optional[str] = None,
     max_queue: int = 10000, events: bool = False, monitor_class: type[Monitor] = Monitor,
-) -> Opening[Monitor]:
+) -> Connecting[Monitor]:
     """A MONITOR connection; await it for the ``Monitor`` once the server has said OK."""
-    return Opening(lazyMonitorConnection(
+    return opening(lazyMonitorConnection(
         host, port, dbid, reconnect, charset, password, ssl_context_factory, connectTimeout,
         replyTimeout, convertNumbers, username, use_ssl=use_ssl, client_name=client_name,
         max_queue=max_queue, events=events, monitor_class=monitor_class))
@@ -139,9 +140,9 @@ def UnixMonitorConnection(
     convertNumbers: bool = True, username: Optional[str] = None, *,
     client_name: Optional[str] = None, max_queue: int = 10000, events: bool = False,
     monitor_class: type[Monitor] = Monitor,
-) -> Opening[Monitor]:
+) -> Connecting[Monitor]:
     """A MONITOR connection over a Unix socket; await it for the ``Monitor``."""
-    return Opening(lazyUnixMonitorConnection(
+    return opening(lazyUnixMonitorConnection(
         path, dbid, reconnect, charset, password, connectTimeout, replyTimeout, convertNumbers,
         username, client_name=client_name, max_queue=max_queue, events=events,
         monitor_class=monitor_class))

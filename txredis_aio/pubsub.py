@@ -17,8 +17,9 @@ import asyncio
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Optional, Union
 
 from ._crc16 import key_slot
-from ._feed import Disconnected, Feed, Opening, Reconnected, StreamProtocol, tcp_config, unix_config
+from ._feed import Disconnected, Feed, Reconnected, StreamProtocol, opening, tcp_config, unix_config
 from ._resp import Raw
+from .client import Connecting
 from .connection import ConnectionConfig, SSLOption
 from .errors import InvalidArgumentType, InvalidData, InvalidResponse, RedisError, ResponseError
 
@@ -307,9 +308,9 @@ def SubscriberConnection(
     replyTimeout: Optional[float] = None, convertNumbers: bool = True,
     username: Optional[str] = None, *, use_ssl: bool = False, client_name: Optional[str] = None,
     max_queue: int = 10000, events: bool = False, subscriber_class: type[Subscriber] = Subscriber,
-) -> Opening[Subscriber]:
+) -> Connecting[Subscriber]:
     """A pub/sub connection; await it for the ``Subscriber`` (``Connection``'s arguments)."""
-    return Opening(lazySubscriberConnection(
+    return opening(lazySubscriberConnection(
         host, port, dbid, reconnect, charset, password, ssl_context_factory, connectTimeout,
         replyTimeout, convertNumbers, username, use_ssl=use_ssl, client_name=client_name,
         max_queue=max_queue, events=events, subscriber_class=subscriber_class))
@@ -337,9 +338,9 @@ def UnixSubscriberConnection(
     convertNumbers: bool = True, username: Optional[str] = None, *,
     client_name: Optional[str] = None, max_queue: int = 10000, events: bool = False,
     subscriber_class: type[Subscriber] = Subscriber,
-) -> Opening[Subscriber]:
+) -> Connecting[Subscriber]:
     """A pub/sub connection over a Unix socket; await it for the ``Subscriber``."""
-    return Opening(lazyUnixSubscriberConnection(
+    return opening(lazyUnixSubscriberConnection(
         path, dbid, reconnect, charset, password, connectTimeout, replyTimeout, convertNumbers,
         username, client_name=client_name, max_queue=max_queue, events=events,
         subscriber_class=subscriber_class))

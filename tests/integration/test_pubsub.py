@@ -414,6 +414,6 @@ async def test_subscriber_to_dead_server_raises_connect_error() -> None:
     opening = redis.SubscriberConnection("127.0.0.1", free_port())
     with pytest.raises(redis.ConnectError):
         await opening
-    assert "closed" in repr(opening.feed)
+    assert "closed" in repr(opening.handler)
     with pytest.raises(StopAsyncIteration):
-        await nxt(opening.feed)
+        await nxt(opening.handler)
