@@ -342,9 +342,18 @@ class ClusterTopology:
         return shard.primary.addr if shard is not None else None
 
     async def wait_all_ready(self) -> None:
-        """Load the slot map, then wait until every node's pool has connected once."""
+        """Load the slot map, then wait until every node's pool has connected once.
+
+        A replica that cannot be reached is not fatal (reads go to its primary meanwhile); a
+        primary's connect error is raised.
+        """
         await self._wait_topology()
-        await asyncio.gather(*(n.pool.wait_all_ready() for n in list(self._nodes.values())))
+        nodes = list(self._nodes.values())
+        primaries = {s.primary for s in self._shards}
+        results = await asyncio.gather(*(n.pool.wait_all_ready() for n in nodes), return_exceptions=True)
+        for node, result in zip(nodes, results):
+            if isinstance(result, BaseException) and node in primaries:
+                raise result
 
     async def disconnect(self) -> None:
         """Close every node's connections; later commands fail "Not connected"."""
