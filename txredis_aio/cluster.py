@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import Any, Callable, Generator, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from ._crc16 import slot_of
 from ._resp import make_encoder
-from .client import ConnectionHandler
+from .client import Connecting, ConnectionHandler
 from .cluster_batch import ClusterPipeline, ClusterTransaction
 from .cluster_commands import ClusterMultiKeyCommands
 from .cluster_nodes import Address, ClusterNode, ClusterTopology, connection_of, request_keys, retryable
@@ -116,7 +116,7 @@ class ClusterHandler(ClusterMultiKeyCommands, ClusterTopology, Commands):
         self._encode = make_encoder(self.charset)
         if max_redirects is not None:
             self.max_redirects = max_redirects
-        self._connected = ClusterConnecting(self)
+        self._connected: Connecting[ClusterHandler] = Connecting(self, self.wait_all_ready)
         self.refresh()
 
     # -- routing: the common path ----------------------------------------------------------
@@ -369,35 +369,9 @@ def _chain(task: asyncio.Future[Any], outer: asyncio.Future[Any]) -> None:
     outer.add_done_callback(lambda o: task.cancel() if o.cancelled() else None)
 
 
-class ClusterConnecting:
-    """What ``ClusterConnection`` returns: await it (or ``async with`` it) for the handler.
-
-    Resolves once the slot map is loaded and every node's connections are up; on failure the
-    handler is disconnected and the error raised.
-    """
-
-    def __init__(self, handler: ClusterHandler) -> None:
-        self.handler = handler
-        self._task: Optional[asyncio.Future[ClusterHandler]] = None
-
-    async def _wait(self) -> ClusterHandler:
-        try:
-            await self.handler.wait_all_ready()
-        except BaseException:
-            await self.handler.disconnect()
-            raise
-        return self.handler
-
-    def __await__(self) -> Generator[Any, None, ClusterHandler]:
-        if self._task is None:
-            self._task = asyncio.ensure_future(self._wait())
-        return self._task.__await__()
-
-    async def __aenter__(self) -> ClusterHandler:
-        return await self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.handler.disconnect()
+#: What ``ClusterConnection`` returns (the one ``Connecting`` of every topology): await it, or
+#: ``async with`` it; ready once the slot map is loaded and the primaries' connections are up.
+ClusterConnecting = Connecting
 
 
 def _make(
@@ -421,7 +395,7 @@ def ClusterConnection(
     replyTimeout: Optional[float] = None, convertNumbers: bool = True, *, use_ssl: bool = False,
     client_name: Optional[str] = None, read_from_replicas: bool = False,
     max_redirects: Optional[int] = None,
-) -> ClusterConnecting:
+) -> Connecting[ClusterHandler]:
     """A Redis Cluster client; await it (or ``async with`` it) for the handler.
 
     ``startup_nodes``: ``"host:port"`` strings or ``(host, port)`` pairs, any reachable subset;
