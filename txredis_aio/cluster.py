@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from functools import partial
 from typing import Any, Callable, Iterable, Optional
 
 from ._crc16 import slot_of
@@ -30,7 +31,15 @@ from ._resp import make_encoder
 from .client import Connecting, ConnectionHandler
 from .cluster_batch import ClusterPipeline, ClusterTransaction
 from .cluster_commands import ClusterMultiKeyCommands
-from .cluster_nodes import Address, ClusterNode, ClusterTopology, connection_of, request_keys, retryable
+from .cluster_nodes import (
+    Address,
+    ClusterNode,
+    ClusterTopology,
+    connection_of,
+    request_keys,
+    retryable,
+    settle,
+)
 from .cluster_pubsub import ClusterShardSubscriber
 from .cluster_topology import parse_address, parse_redirect
 from .commands import Commands
@@ -355,17 +364,7 @@ class _Routed(asyncio.Future):
 
 
 def _chain(task: asyncio.Future[Any], outer: asyncio.Future[Any]) -> None:
-    def copy(t: asyncio.Future[Any]) -> None:
-        if outer.done():
-            _consume(t)
-        elif t.cancelled():
-            outer.cancel()
-        elif t.exception() is not None:
-            outer.set_exception(t.exception())  # type: ignore[arg-type]
-        else:
-            outer.set_result(t.result())
-
-    task.add_done_callback(copy)
+    task.add_done_callback(partial(settle, outer))
     outer.add_done_callback(lambda o: task.cancel() if o.cancelled() else None)
 
 

@@ -21,10 +21,11 @@ How this works
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import TYPE_CHECKING, Any, Optional
 
 from ._resp import list_or_args
-from .cluster_nodes import ClusterNode, request_keys, retryable
+from .cluster_nodes import ClusterNode, request_keys, retryable, settle
 from .cluster_topology import parse_redirect
 from .commands import Commands
 from .commands._base import Convert
@@ -40,21 +41,9 @@ if TYPE_CHECKING:
 __all__ = ["ClusterPipeline", "ClusterTransaction"]
 
 
-def _copy(src: asyncio.Future[Any], dst: asyncio.Future[Any]) -> None:
+def _copy(src: Any, dst: asyncio.Future[Any]) -> None:
     """Settle ``dst`` like ``src`` when it is done (errors marked as seen on ``dst``)."""
-    def done(s: asyncio.Future[Any]) -> None:
-        if dst.done():
-            if not s.cancelled():
-                s.exception()
-        elif s.cancelled():
-            dst.cancel()
-        elif s.exception() is not None:
-            dst.set_exception(s.exception())  # type: ignore[arg-type]
-            dst.exception()
-        else:
-            dst.set_result(s.result())
-
-    asyncio.ensure_future(src).add_done_callback(done)
+    asyncio.ensure_future(src).add_done_callback(partial(settle, dst, seen=True))
 
 
 class ClusterPipeline(Commands):
@@ -146,8 +135,7 @@ class ClusterPipeline(Commands):
                     args, convert, _, slot, _ = queued[i]
                     f = asyncio.ensure_future(h._run(args, convert, slot, None, exc))
                     await asyncio.wait((f,))
-                if not fut.done():
-                    _settle(fut, f)
+                settle(fut, f, seen=True)
         except asyncio.CancelledError:  # the caller gave up: so do the commands' own Futures
             for q in queued:
                 q[2].cancel()
@@ -160,16 +148,6 @@ class ClusterPipeline(Commands):
         for q in self._queued:
             q[2].cancel()
         self._queued = []
-
-
-def _settle(dst: asyncio.Future[Any], src: asyncio.Future[Any]) -> None:
-    if src.cancelled():
-        dst.cancel()
-    elif src.exception() is not None:
-        dst.set_exception(src.exception())  # type: ignore[arg-type]
-        dst.exception()
-    else:
-        dst.set_result(src.result())
 
 
 class ClusterTransaction(Commands):
@@ -283,18 +261,7 @@ class ClusterTransaction(Commands):
 
     def _self_after(self, fut: Any) -> asyncio.Future[ClusterTransaction]:
         out: asyncio.Future[ClusterTransaction] = self._handler._loop.create_future()
-
-        def done(f: asyncio.Future[Any]) -> None:
-            if out.done():
-                return
-            if f.cancelled():
-                out.cancel()
-            elif f.exception() is not None:
-                out.set_exception(f.exception())  # type: ignore[arg-type]
-            else:
-                out.set_result(self)
-
-        asyncio.ensure_future(fut).add_done_callback(done)
+        asyncio.ensure_future(fut).add_done_callback(partial(settle, out, transform=lambda _: self))
         return out
 
     def watch(self, keys: Any) -> Any:

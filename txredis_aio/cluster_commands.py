@@ -10,19 +10,16 @@ so ``scan()`` is refused (use ``scan_iter()`` or ``rc.node(addr).scan()``).
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Optional
 
 from ._crc16 import slot_of
 from ._resp import list_or_args
+from .cluster_nodes import settle
 from .commands._base import CommandsBase
 from .errors import RedisError
 
 __all__ = ["ClusterMultiKeyCommands"]
-
-
-def _consume(fut: asyncio.Future[Any]) -> None:
-    if not fut.cancelled():
-        fut.exception()
 
 
 class ClusterMultiKeyCommands(CommandsBase):
@@ -55,21 +52,7 @@ class ClusterMultiKeyCommands(CommandsBase):
             return request(list(range(len(keys))))
         gathered = asyncio.gather(*(request(idx) for idx in positions))
         out = self._loop.create_future()
-
-        def done(g: asyncio.Future[Any]) -> None:
-            if out.done():
-                _consume(g)
-            elif g.cancelled():
-                out.cancel()
-            elif g.exception() is not None:
-                out.set_exception(g.exception())  # type: ignore[arg-type]
-            else:
-                try:
-                    out.set_result(merge(g.result(), positions))
-                except Exception as e:  # a merge failing must still settle the caller
-                    out.set_exception(e)
-
-        gathered.add_done_callback(done)
+        gathered.add_done_callback(partial(settle, out, transform=lambda results: merge(results, positions)))
         return out
 
     def mget(self, keys: Any, *args: Any) -> Any:

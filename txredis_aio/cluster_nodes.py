@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import Any, Iterable, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
 from ._compat import timeout as _timeout
 from ._crc16 import SLOTS, slot_of
@@ -38,7 +38,7 @@ from .errors import (
 )
 from .pool import Pool, _loop
 
-__all__ = ["ClusterNode", "ClusterTopology", "Shard", "connection_of", "request_keys", "retryable"]
+__all__ = ["ClusterNode", "ClusterTopology", "Shard", "connection_of", "request_keys", "retryable", "settle"]
 
 _MIN_REFRESH = 0.1  # seconds between two topology refreshes
 Address = Union[str, Sequence[Any]]
@@ -47,6 +47,30 @@ Address = Union[str, Sequence[Any]]
 def _consume(fut: asyncio.Future[Any]) -> None:
     if not fut.cancelled():
         fut.exception()
+
+
+def settle(dst: asyncio.Future[Any], src: asyncio.Future[Any],
+           transform: Optional[Callable[[Any], Any]] = None, seen: bool = False) -> None:
+    """Give ``dst`` the outcome of the done ``src``: its result (through ``transform``), its
+    error, or cancellation; nothing if ``dst`` is done already (``src``'s error is still marked
+    seen). With ``seen`` an error set on ``dst`` counts as retrieved too."""
+    if src.cancelled():
+        dst.cancel()
+        return
+    exc = src.exception()
+    if dst.done():
+        return
+    if exc is None:
+        try:
+            value = src.result() if transform is None else transform(src.result())
+        except Exception as e:  # a failing transform must still settle the caller
+            exc = e
+        else:
+            dst.set_result(value)
+            return
+    dst.set_exception(exc)
+    if seen:
+        dst.exception()
 
 
 def _send_readonly(proto: RedisProtocol) -> None:
