@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import random
 import socket
+import ssl
 import subprocess
 import time
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import hiredis
 
@@ -23,9 +24,10 @@ __all__ = ["RedisCluster", "cluster_port", "command", "info_fields", "wait_for"]
 NODE_TIMEOUT_MS = 2000
 
 
-def command(port: int, *args: Any, timeout: float = 5.0) -> Any:
+def command(port: int, *args: Any, timeout: float = 5.0, tls: Optional[ssl.SSLContext] = None) -> Any:
     """Run one command on 127.0.0.1:port synchronously; error replies are returned, not raised."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as raw:
+        s = tls.wrap_socket(raw, server_hostname="127.0.0.1") if tls is not None else raw
         s.sendall(hiredis.pack_command(args))
         reader = hiredis.Reader(encoding="utf-8", errors="replace")
         while True:
@@ -78,9 +80,17 @@ def cluster_port() -> int:
 class RedisCluster:
     """``n_primaries`` primaries with ``replicas`` replicas each, created with redis-cli."""
 
-    def __init__(self, n_primaries: int = 3, replicas: int = 1) -> None:
+    def __init__(
+        self, n_primaries: int = 3, replicas: int = 1, tls: Optional[dict[str, str]] = None,
+        client_tls: Optional[ssl.SSLContext] = None, cli_tls_args: Sequence[str] = (),
+    ) -> None:
+        """``tls``: server TLS options (``RedisServer``'s); the cluster bus and replication use
+        TLS too. ``client_tls`` is the context the helpers here connect with, ``cli_tls_args``
+        what ``redis-cli --cluster create`` gets (``--tls --cacert ...``)."""
         self.n_primaries = n_primaries
         self.replicas = replicas
+        self.client_tls = client_tls
+        self.cli_tls_args = list(cli_tls_args)
         self.servers: list[RedisServer] = []
         used: set[int] = set()
         for _ in range(n_primaries * (1 + replicas)):
@@ -88,7 +98,9 @@ class RedisCluster:
             while port in used:
                 port = cluster_port()
             used.add(port)
-            srv = RedisServer(port=port)
+            srv = RedisServer(port=port, tls=tls)
+            if tls is not None:
+                srv.args += ["--tls-cluster", "yes", "--tls-replication", "yes"]
             srv.args += [
                 "--cluster-enabled", "yes",
                 "--cluster-config-file", f"{srv.dir}/nodes.conf",
@@ -117,7 +129,7 @@ class RedisCluster:
             srv.start()
         cli = find_server_binary("redis-cli")
         out = subprocess.run(
-            [cli, "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.ports),
+            [cli, *self.cli_tls_args, "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.ports),
              "--cluster-replicas", str(self.replicas), "--cluster-yes"],
             capture_output=True, text=True, timeout=60,
         )
@@ -132,31 +144,35 @@ class RedisCluster:
 
         def healthy() -> bool:
             for srv in self.alive():
-                ci = info_fields(command(srv.port, "CLUSTER", "INFO"))
+                ci = info_fields(self.command(srv.port, "CLUSTER", "INFO"))
                 if ci.get("cluster_state") != "ok" or int(ci.get("cluster_known_nodes", 0)) < n:
                     return False
-                rep = info_fields(command(srv.port, "INFO", "replication"))
+                rep = info_fields(self.command(srv.port, "INFO", "replication"))
                 if rep.get("role") == "slave" and rep.get("master_link_status") != "up":
                     return False
             primaries = [s for s in self.alive() if self.role(s.port) == "master"]
             return len(primaries) == self.n_primaries and all(
-                int(info_fields(command(s.port, "INFO", "replication")).get("connected_slaves", 0))
+                int(info_fields(self.command(s.port, "INFO", "replication")).get("connected_slaves", 0))
                 >= self.replicas for s in primaries
             )
 
         wait_for(healthy, timeout, "a healthy cluster")
 
+    def command(self, port: int, *args: Any) -> Any:
+        """``command()`` on one node, over TLS when the cluster uses it."""
+        return command(port, *args, tls=self.client_tls)
+
     def role(self, port: int) -> str:
         """``master`` or ``slave``, from INFO replication."""
-        return str(info_fields(command(port, "INFO", "replication")).get("role"))
+        return str(info_fields(self.command(port, "INFO", "replication")).get("role"))
 
     def node_id(self, port: int) -> str:
         """The node's cluster id (CLUSTER MYID)."""
-        return str(command(port, "CLUSTER", "MYID"))
+        return str(self.command(port, "CLUSTER", "MYID"))
 
     def owner_port(self, slot: int) -> int:
         """The port of the primary serving ``slot``, per the first live node's CLUSTER SLOTS."""
-        for entry in command(self.alive()[0].port, "CLUSTER", "SLOTS"):
+        for entry in self.command(self.alive()[0].port, "CLUSTER", "SLOTS"):
             if entry[0] <= slot <= entry[1]:
                 return int(entry[2][1])
         raise LookupError(f"slot {slot} is not served")
@@ -167,7 +183,7 @@ class RedisCluster:
 
     def replicas_of(self, port: int) -> list[int]:
         """Ports of the replicas connected to the primary on ``port``."""
-        rep = info_fields(command(port, "INFO", "replication"))
+        rep = info_fields(self.command(port, "INFO", "replication"))
         out = []
         for k, v in rep.items():
             if k.startswith("slave") and k[5:].isdigit():
@@ -182,7 +198,7 @@ class RedisCluster:
     def flushall(self) -> None:
         """FLUSHALL on every live primary."""
         for port in self.primaries():
-            command(port, "FLUSHALL")
+            self.command(port, "FLUSHALL")
 
     def stop(self) -> None:
         """Stop every node by PID and remove their directories."""

@@ -538,3 +538,33 @@ async def test_sharded_pubsub_follows_slot(rc: ClusterHandler, redis_cluster: Re
         assert await rc.spublish(channels[1], "gone") == 0
     finally:
         await sub.disconnect()
+
+
+@pytest.fixture(scope="module")
+def tls_cluster(tls_certs: dict[str, str]):
+    """3 primaries speaking TLS only (clients, cluster bus), certificates from the test CA."""
+    import ssl
+
+    from tests.conftest import server_supports_tls
+
+    if not server_supports_tls():
+        pytest.skip("this redis-server binary was built without TLS")
+    tls = {"tls-cert-file": tls_certs["cert"], "tls-key-file": tls_certs["key"],
+           "tls-ca-cert-file": tls_certs["ca"], "tls-auth-clients": "no"}
+    ctx = ssl.create_default_context(cafile=tls_certs["ca"])
+    with RedisCluster(3, 0, tls=tls, client_tls=ctx,
+                      cli_tls_args=["--tls", "--cacert", tls_certs["ca"]]) as cluster:
+        yield cluster, ctx
+
+
+async def test_tls_cluster(tls_cluster: Any) -> None:
+    """ssl_context_factory reaches every node: the slot map names the TLS ports and commands,
+    pipelines and split MGETs work over TLS; without TLS nothing connects."""
+    cluster, ctx = tls_cluster
+    async with redis.ClusterConnection(cluster.startup_nodes, ssl_context_factory=ctx) as rc:
+        keys = keys_on_distinct_slots(30, "t")
+        await rc.mset({k: k for k in keys})
+        assert await rc.mget(keys) == keys
+        assert sorted(rc.primaries()) == sorted(f"127.0.0.1:{p}" for p in cluster.ports)
+    with pytest.raises(redis.ConnectionError):
+        await redis.ClusterConnection(cluster.startup_nodes, connectTimeout=1)
