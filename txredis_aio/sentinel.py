@@ -16,8 +16,9 @@ How this works
 * On ``+switch-master`` the master pools of that service close every connection not to the new
   address and cut their backoff short, so they reconnect to the new master at once; replica
   pools drop connections to the promoted node and to the old master. A READONLY reply on a master
-  pool (the node was demoted) closes its connections the same way. Commands caught on a closed
-  connection fail with ``ConnectionError``; nothing is ever retried behind the caller's back.
+  pool (the node was demoted) closes its connections the same way; the pool's protocol notices it
+  while building the error, so successful replies pay nothing for the check. Commands caught on a
+  closed connection fail with ``ConnectionError``; nothing is ever retried behind the caller's back.
 * When a watcher reconnects (events may have been missed meanwhile), master pools ask ROLE on
   their idle connections and drop them all if the node is no longer master.
 """
@@ -32,13 +33,21 @@ import weakref
 from functools import partial
 from typing import Any, Callable, Optional, Sequence, TypeVar
 
+import hiredis
+
 from ._compat import timeout as _timeout
 from ._protocol import RedisProtocol
 from ._resp import Raw, new_reader
 from .client import ConnectionHandler
-from .commands._base import Convert
 from .connection import ConnectionConfig, SSLOption, retry_delay
-from .errors import ConnectError, MasterNotFoundError, ReadOnlyError
+from .errors import (
+    ConnectError,
+    InvalidResponse,
+    MasterNotFoundError,
+    ReadOnlyError,
+    ResponseError,
+    response_error,
+)
 from .factories import lazyConnection
 from .pool import Pool
 
@@ -89,6 +98,26 @@ def _peer(proto: RedisProtocol) -> Optional[Address]:
     return (peer[0], int(peer[1])) if isinstance(peer, tuple) and len(peer) >= 2 else None
 
 
+class _MasterProtocol(RedisProtocol):
+    """A master pool's protocol: its reply reader notices READONLY error replies.
+
+    The check lives in hiredis' ``replyError`` constructor, which only runs for error replies,
+    so successful replies cost nothing extra. ``readonly`` is set per pool (a subclass each).
+    """
+
+    readonly: Callable[[], None]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._reader = hiredis.Reader(protocolError=InvalidResponse, replyError=self._error_reply)
+
+    def _error_reply(self, message: str) -> ResponseError:
+        err = response_error(message)
+        if type(err) is ReadOnlyError:  # acted on after this reply is delivered, not mid-parse
+            self._loop.call_soon(self.readonly)
+        return err
+
+
 class SentinelConnectionHandler(ConnectionHandler):
     """Commands on the current master (or a replica) of a Sentinel-managed service."""
 
@@ -99,18 +128,13 @@ class SentinelConnectionHandler(ConnectionHandler):
         self.is_master = is_master
         self._next_replica = 0
 
-    def _execute(self, *args: Any, convert: Convert = None) -> Any:
-        fut = super()._execute(*args, convert=convert)
-        if self.is_master:
-            fut.add_done_callback(self._check_readonly)
-        return fut
-
-    def _check_readonly(self, fut: asyncio.Future[Any]) -> None:
-        if not fut.cancelled() and isinstance(fut.exception(), ReadOnlyError):
-            log.warning("txredis_aio: %s answered READONLY: looking for the master again",
-                        self.service_name)
-            self.sentinel._forget_switch(self.service_name)
-            self._drop(lambda peer: True)
+    def _readonly_reply(self) -> None:
+        """A master connection answered READONLY (the node was demoted): look for the master again."""
+        if self._pool.closed:
+            return
+        log.warning("txredis_aio: %s answered READONLY: looking for the master again", self.service_name)
+        self.sentinel._forget_switch(self.service_name)
+        self._drop(lambda peer: True)
 
     def _drop(self, unwanted: Callable[[Optional[Address]], bool]) -> None:
         """Close live connections whose peer is ``unwanted`` and cut every backoff short."""
@@ -289,6 +313,8 @@ class Sentinel:
         cfg.resolve = resolve
         if is_master:
             cfg.verify = verify
+            cfg.protocol_class = type("SentinelMasterProtocol", (_MasterProtocol,),
+                                      {"readonly": staticmethod(lambda: holder[0]._readonly_reply())})
         pool = Pool(cfg, poolsize)
         pool.initialDelay, pool.maxDelay = self.initialDelay, self.maxDelay
         handler = SentinelConnectionHandler(pool, self, name, is_master)
