@@ -7,7 +7,13 @@ it encodes its request at once (bad arguments raise there), appends the bytes to
 returns a Future of its own reply; nothing is sent. ``execute_pipeline()`` hands the whole
 buffer and the reply slots to the connection in one step (``RedisProtocol.execute_encoded``),
 returns the lease at once — later users' commands queue behind the pipeline on the same FIFO —
-and resolves with the replies in order, each converted as its command would be alone.
+and resolves with the replies in order, each converted as its command would be alone. A
+pipeline holding a blocking command (BLPOP, XREAD BLOCK, WAIT...) keeps its lease until its last
+reply has arrived instead: nothing may queue behind a blocked command.
+
+The result is built by a done-callback on the last reply slot (no Task): the pipeline keeps
+that slot's Future to itself, so a caller cancelling the last command's Future cannot end the
+wait (or the lease) before the reply really came.
 
 Cancelling ``execute_pipeline()`` only stops that wait: the replies are still read (and
 dropped), so the connection stays in step and goes on serving the pool.
@@ -16,6 +22,7 @@ dropped), so the connection stays in step and goes on serving the pool.
 from __future__ import annotations
 
 import asyncio
+import functools
 import weakref
 from typing import Any, Callable, Optional
 
@@ -23,7 +30,7 @@ from ._protocol import RedisProtocol
 from .commands import Commands
 from .commands._base import Convert
 from .errors import ConnectionError, InvalidResponse, RedisError, ResponseError
-from .pool import Pool, is_blocking_request
+from .pool import Pool, _copy_result, is_blocking_request
 
 __all__ = ["Pipeline"]
 
@@ -89,17 +96,29 @@ class Pipeline(Commands):
         buf, self._buf = self._buf, []
         slots, self._slots = self._slots, []
         assert proto is not None
+        out: asyncio.Future[list[Any]] = self._create_future()
+        if not slots:
+            self._pool.release(proto)
+            out.set_result([])
+            return out
+        last, conv, timed = slots[-1]
+        mine: asyncio.Future[Any] = self._create_future()
+        slots[-1] = (mine, conv, timed)
+        futs = [s[0] for s in slots]
+        blocking = not self._timed
         try:
-            if slots:
-                proto.execute_encoded(b"".join(buf), slots)
-        finally:
+            proto.execute_encoded(b"".join(buf), slots)
+        except BaseException:
+            self._pool.release(proto)
+            raise
+        if not blocking:
             self._pool.release(proto)
         del buf
-        if not slots:
-            done: asyncio.Future[list[Any]] = self._create_future()
-            done.set_result([])
-            return done
-        return self._pool.loop.create_task(_collect([s[0] for s in slots], raise_on_error))
+        held = proto if blocking else None
+        mine.add_done_callback(
+            functools.partial(_finished, out, futs, last, raise_on_error, self._pool, held)
+        )
+        return out
 
     def abandon(self) -> None:
         """Drop the buffered commands unsent (their Futures are cancelled); return the lease."""
@@ -130,14 +149,38 @@ def _release_later(pool: Pool, proto: RedisProtocol) -> None:
         pass
 
 
+def _finished(
+    out: asyncio.Future[list[Any]], futs: list[asyncio.Future[Any]], last: asyncio.Future[Any],
+    raise_on_error: bool, pool: Pool, leased: Optional[RedisProtocol], mine: asyncio.Future[Any],
+) -> None:
+    """The last reply arrived (or the connection died): every slot before it is settled too."""
+    if leased is not None:
+        pool.release(leased)
+    _copy_result(last, mine)
+    if last.cancelled():
+        futs[-1] = last  # its caller cancelled it: shown as such, like the others
+    try:
+        results = _results(futs, raise_on_error)
+    except BaseException as e:
+        if not out.done():
+            out.set_exception(e)
+        return
+    if not out.done():  # else the caller stopped waiting
+        out.set_result(results)
+
+
 async def _collect(futs: list[asyncio.Future[Any]], raise_on_error: bool) -> list[Any]:
-    # Replies fill the Futures in order, so the last one done means all done, unless a caller
-    # cancelled some Future of the pipeline itself: then wait for the rest too.
+    """Wait for Futures filled in order (the cluster's batches), then ``_results``."""
     last = futs[-1]
     if not last.done():
         await asyncio.wait((last,))
     if not all(f.done() for f in futs):
         await asyncio.wait([f for f in futs if not f.done()])
+    return _results(futs, raise_on_error)
+
+
+def _results(futs: list[asyncio.Future[Any]], raise_on_error: bool) -> list[Any]:
+    """Settled Futures' replies in order, errors in place; raise as ``execute_pipeline`` says."""
     results: list[Any] = []
     first: Optional[BaseException] = None
     lost: Optional[BaseException] = None

@@ -16,15 +16,17 @@ States (``t.inTransaction`` / ``t.inMulti``, txredisapi's names):
 
 The lease ends as soon as the last command of the transaction (EXEC, DISCARD or UNWATCH) is
 *queued* on the connection, not when its reply arrives: later users' commands are queued
-behind it on the same FIFO, so they can never see its replies. If setting up the transaction
-fails or is cancelled, ``DISCARD`` + ``UNWATCH`` are queued (state reset) and the lease is
-returned the same way. A lost connection fails the transaction's commands with
+behind it on the same FIFO, so they can never see its replies. Only a blocking command sent
+while watching (BLPOP...) that has not replied yet keeps the lease until its reply arrives.
+If setting up the transaction fails or is cancelled, ``DISCARD`` + ``UNWATCH`` are queued
+(state reset) and the lease is returned the same way. A lost connection fails the transaction's commands with
 ``ConnectionError`` and is dropped by the pool, never handed to anyone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import weakref
 from typing import Any, Callable, Optional
 
@@ -33,7 +35,7 @@ from ._resp import Raw, list_or_args
 from .commands import Commands
 from .commands._base import Convert
 from .errors import RedisError, ResponseError, WatchError
-from .pool import Pool, is_blocking_request
+from .pool import Pool, _copy_result, is_blocking_request
 
 __all__ = ["Transaction", "begin_transaction"]
 
@@ -48,6 +50,7 @@ class Transaction(Commands):
         self._proto: Optional[RedisProtocol] = proto
         self._fallback = fallback
         self._converts: list[Convert] = []
+        self._blocked: Optional[asyncio.Future[Any]] = None  # a blocking command's own reply slot
         self.inTransaction = True
         self.inMulti = False
         # Safety net: a transaction dropped without commit/discard/unwatch still frees its lease.
@@ -70,7 +73,18 @@ class Transaction(Commands):
                 self._converts.append(convert)
             fut.add_done_callback(_consume_error)
             return fut
-        return proto.execute(args, convert, not is_blocking_request(args))
+        blocked = self._blocked
+        if blocked is not None and blocked.done():
+            blocked = self._blocked = None
+        if is_blocking_request(args):
+            # Keep the reply slot to ourselves: the lease must outlive a cancelled caller.
+            inner = proto.execute(args, convert, False)
+            self._blocked = inner
+            outer: asyncio.Future[Any] = self._pool.loop.create_future()
+            inner.add_done_callback(functools.partial(_copy_result, outer))
+            return outer
+        # Behind a blocked command, replies wait as long as it does: no replyTimeout.
+        return proto.execute(args, convert, blocked is None)
 
     # -- transaction control -----------------------------------------------------------------
 
@@ -125,18 +139,26 @@ class Transaction(Commands):
     def _finish(self, args: tuple, convert: Convert) -> Any:
         proto = self._proto
         assert proto is not None
+        blocked = self._blocked
         try:
-            fut = proto.execute(args, convert)
+            fut = proto.execute(args, convert, blocked is None or blocked.done())
         finally:
             self._end()
         return fut
 
     def _end(self) -> None:
         proto, self._proto = self._proto, None
+        blocked, self._blocked = self._blocked, None
         self.inTransaction = self.inMulti = False
         self._converts = []
         self._finalizer.detach()
-        if proto is not None:
+        if proto is None:
+            return
+        if blocked is not None and not blocked.done():
+            # A blocking command sent while watching still holds the connection: hand it back
+            # when its reply arrives (later users' commands would otherwise wait behind it).
+            blocked.add_done_callback(lambda _f: self._pool.release(proto))
+        else:
             self._pool.release(proto)
 
     def _abandon(self) -> None:
