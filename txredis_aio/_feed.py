@@ -11,6 +11,12 @@ How this works
   protocol: it stops parsing (what is already read stays in the hiredis reader) and stops
   reading from the socket; when the consumer has drained it to ``max_queue // 2`` parsing and
   reading resume. So memory is bounded by ``max_queue`` items plus one socket read.
+* Except while a command awaits its reply (PING, SUBSCRIBE, a resubscription): its reply comes
+  after the items the server pushed before it, so the paused protocol parses on, queueing those
+  items, until no reply is awaited, then stops again. The queue can then exceed ``max_queue``
+  by exactly the items sent ahead of awaited replies: what the server had buffered for this
+  client, capped by its ``client-output-buffer-limit pubsub``. Every command is subject to
+  ``replyTimeout``, as a reply is never held back by a pause.
 * Each time a connection becomes ready the feed sends its *resume commands* (SUBSCRIBE... or
   MONITOR) first; items pushed before all of them are confirmed are held back, then delivered
   after a ``reconnected()`` notice. A lost connection calls ``disconnected(reason)``. With
@@ -54,14 +60,21 @@ class Reconnected:
 
 
 class StreamProtocol(RedisProtocol):
-    """A RedisProtocol that also receives pushed replies, and whose parsing can pause."""
+    """A RedisProtocol that also receives pushed replies, and whose parsing can pause.
+
+    Paused, it stops parsing and reading only while no command awaits a reply: a command's
+    reply sits behind the pushed items sent before it, so those are parsed (and handed to the
+    sink) until the last awaited reply has arrived; then parsing and reading stop again.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sink: Optional[Callable[..., None]] = None  # set by the owning feed
-        self._paused = False
+        self._want_pause = False  # the owner asked to pause
+        self._paused = False  # parsing and reading are stopped (asked, and no reply awaited)
 
     def data_received(self, data: bytes) -> None:
+        """Feed the reader; route what is complete (unless paused); bound an unfinished reply."""
         reader = self._reader
         reader.feed(data)
         completed = self._parse()
@@ -74,11 +87,21 @@ class StreamProtocol(RedisProtocol):
                 InvalidResponse(f"Reply larger than max_reply_bytes={self.max_reply_bytes}; closing")
             )
 
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        """``RedisProtocol.execute``; while paused, also read again until the reply has come."""
+        fut = super().execute(*args, **kwargs)
+        if self._paused and not self.closed:
+            self._restart()
+        return fut
+
     def _parse(self) -> bool:
-        """Route every complete reply buffered, unless paused; say whether any was complete."""
+        """Route every complete reply buffered, until paused; say whether any was complete."""
         reader = self._reader
         completed = False
-        while not self._paused:
+        while True:
+            if self._want_pause and not self._pending:
+                self._stop()
+                return completed
             try:
                 reply = reader.gets()
             except (InvalidResponse, hiredis.ProtocolError) as e:
@@ -91,7 +114,6 @@ class StreamProtocol(RedisProtocol):
                 self._reply(reply)
             if self.closed:
                 return completed
-        return completed
 
     def _route(self, reply: Any) -> bool:
         """Handle ``reply`` if it is pushed (not a command's reply); say whether it was."""
@@ -120,15 +142,23 @@ class StreamProtocol(RedisProtocol):
             fut.set_exception(e)
 
     def pause(self) -> None:
-        """Stop parsing and reading until ``resume()``."""
+        """Stop parsing and reading until ``resume()`` (once no command awaits a reply)."""
+        self._want_pause = True
+        if not self._pending:
+            self._stop()
+
+    def resume(self) -> None:
+        """Parse what was read meanwhile, then read from the socket again (unless re-paused)."""
+        self._want_pause = False
+        if self._paused:
+            self._restart()
+
+    def _stop(self) -> None:
         self._paused = True
         if self.transport is not None and not self.closed:
             self.transport.pause_reading()
 
-    def resume(self) -> None:
-        """Parse what was read meanwhile, then read from the socket again (unless re-paused)."""
-        if not self._paused:
-            return
+    def _restart(self) -> None:
         self._paused = False
         self._parse()
         self._partial = self._reader.len()
@@ -296,7 +326,7 @@ class Feed:
         """Send a command on the live connection, or once the one being made is ready."""
         proto = self._proto
         if proto is not None and not proto.closed:
-            return proto.execute(args, convert, False)
+            return proto.execute(args, convert)
         self.config.encode(args)  # bad arguments fail now
         return self._pool.loop.create_task(self._send_later(args, convert))
 
@@ -307,7 +337,7 @@ class Feed:
         proto = self._proto
         if proto is None:
             raise ConnectionError("Not connected")
-        return await proto.execute(args, convert, False)
+        return await proto.execute(args, convert)
 
     # -- the queue and the iterator -------------------------------------------------------------
 

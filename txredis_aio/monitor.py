@@ -45,7 +45,7 @@ class Monitor(Feed):
     """A MONITOR connection: ``async for line in mon`` (or override ``messageReceived``)."""
 
     def _resume(self, proto: StreamProtocol) -> list[asyncio.Future[Any]]:
-        return [proto.execute(("MONITOR",), None, False)]
+        return [proto.execute(("MONITOR",))]
 
     def _receiver(self) -> Callable[..., None]:
         return self.messageReceived

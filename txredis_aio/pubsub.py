@@ -278,7 +278,7 @@ class Subscriber(Feed):
                 groups = by_slot.values()
             for group in groups:
                 expect: Any = _Expect(command.lower().encode(), len(group))
-                futs.append(proto.execute((command, *group), expect, False))
+                futs.append(proto.execute((command, *group), expect))
         return futs
 
     def __aiter__(self) -> Subscriber:

@@ -316,6 +316,55 @@ async def test_slow_consumer_bounds_the_queue(redis_server: RedisServer) -> None
         assert not stats["paused"] and proto.transport.is_reading()
 
 
+async def test_commands_get_their_replies_while_paused(redis_server: RedisServer) -> None:
+    """PING and SUBSCRIBE awaited by the consumer while the subscriber is paused resolve (they
+    used to wait for a drain only that consumer could do): reading resumes until their replies,
+    so exactly the messages sent before them are queued beyond the mark; then reading stops
+    again, and nothing is lost or reordered."""
+    async with redis.SubscriberConnection(redis_server.host, redis_server.port, max_queue=10) as s, \
+            redis.Connection(redis_server.host, redis_server.port) as pub:
+        await s.subscribe("a")
+        for i in range(30):
+            await pub.publish("a", i)
+        await wait_for(lambda: s.statistics()["paused"])
+        assert await nxt(s) == Message(None, "a", 0)
+        assert s.statistics()["queued"] == 9 and s.statistics()["paused"]
+        assert await asyncio.wait_for(s.ping(), 5) == "PONG"
+        assert s.statistics()["queued"] == 29  # the 20 the server sent before the PONG
+        assert await asyncio.wait_for(s.subscribe("b"), 5) == [["subscribe", "b", 2]]
+        proto = s._proto
+        assert proto is not None and not proto.transport.is_reading()  # paused again
+        await pub.publish("b", "after")
+        got = [await nxt(s) for _ in range(30)]
+        assert [m.data for m in got[:29]] == list(range(1, 30)) and got[29] == Message(None, "b", "after")
+        assert s.statistics()["peak_queued"] == 29 and not s.statistics()["paused"]
+
+
+async def test_reply_timeout_applies_to_subscriber_commands(own_server: RedisServer) -> None:
+    """replyTimeout applies to a subscriber's commands (it used to be ignored): a PING the
+    server does not answer in time fails with TimeoutError; the subscriber reconnects and
+    resubscribes."""
+    srv = own_server
+    async with redis.SubscriberConnection(srv.host, srv.port, replyTimeout=0.3, events=True) as s, \
+            redis.Connection(srv.host, srv.port) as admin:
+        s._pool.initialDelay = 0.02
+        await s.subscribe("t")
+        await admin.execute_command("CLIENT", "PAUSE", 1500, "ALL")
+        with pytest.raises(redis.TimeoutError):
+            await asyncio.wait_for(s.ping(), 5)
+        await admin.execute_command("CLIENT", "UNPAUSE")
+        events = [await nxt(s)]
+        while events[-1] != redis.Reconnected():  # a reconnect made while paused times out too
+            events.append(await nxt(s, 10))
+        assert isinstance(events[0], redis.Disconnected)
+        assert await pub_count(admin, "t") == 1
+
+
+async def pub_count(c: Any, channel: str) -> int:
+    """How many subscribers the server counts for ``channel``."""
+    return (await c.pubsub_numsub(channel))[channel]
+
+
 async def test_keyspace_notifications(own_server: RedisServer) -> None:
     """Keyspace notifications arrive through psubscribe once notify-keyspace-events is set."""
     async with redis.Connection(own_server.host, own_server.port) as c, \

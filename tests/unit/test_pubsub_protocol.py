@@ -122,6 +122,29 @@ async def test_pause_stops_parsing_until_resume() -> None:
     assert [x[2] for x in seen] == [0, 1, 2, 3, 4] and t.reading
 
 
+async def test_paused_protocol_reads_until_awaited_replies_arrive() -> None:
+    """A command sent while paused makes the protocol parse and read again until its reply has
+    arrived (the pushed items before it reach the sink), then stop again with the rest still
+    buffered; pause() while a reply is awaited stops only after that reply."""
+    p, t, got = make()
+    p.pause()
+    assert not t.reading
+    p.data_received(push("message", "c", "0") + push("message", "c", "1"))
+    assert got == []
+    ping = p.execute(("PING",), None, False)
+    assert t.reading and [x[2] for x in got] == [0, 1] and not ping.done()
+    p.data_received(push("message", "c", "2") + push("pong", "") + push("message", "c", "3"))
+    assert ping.result() == ["pong", ""]
+    assert [x[2] for x in got] == [0, 1, 2] and not t.reading
+    p.resume()
+    assert [x[2] for x in got] == [0, 1, 2, 3] and t.reading
+    ping2 = p.execute(("PING",), None, False)
+    p.pause()
+    assert t.reading  # a reply is awaited
+    p.data_received(push("pong", "") + push("message", "c", "4"))
+    assert ping2.done() and not t.reading and [x[2] for x in got] == [0, 1, 2, 3]
+
+
 async def test_monitor_protocol_ok_is_a_reply_lines_go_to_sink() -> None:
     """MONITOR's +OK resolves the command; every later status line goes to the sink as str."""
     p, t, got = make(MonitorProtocol, charset=None)
