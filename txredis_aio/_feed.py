@@ -405,10 +405,16 @@ class Feed:
         self._finish(None)
 
     async def __aenter__(self) -> Any:
-        await self.wait_started()
+        """Wait until started; if that fails, disconnect (no reconnecting left behind) and raise."""
+        try:
+            await self.wait_started()
+        except BaseException:
+            await self.disconnect()
+            raise
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
+        """Disconnect."""
         await self.disconnect()
 
     def __repr__(self) -> str:

@@ -466,3 +466,18 @@ async def test_subscriber_to_dead_server_raises_connect_error() -> None:
     assert "closed" in repr(opening.handler)
     with pytest.raises(StopAsyncIteration):
         await nxt(opening.handler)
+
+
+async def test_failed_async_with_on_lazy_subscriber_stops_reconnecting() -> None:
+    """``async with lazySubscriberConnection(...)`` (and a lazy monitor) whose start fails
+    raises the connect error and leaves nothing running: the connection is closed and its
+    reconnect task has ended."""
+    from txredis_aio.testing import free_port
+
+    for feed in (redis.lazySubscriberConnection("127.0.0.1", free_port()),
+                 redis.lazyMonitorConnection("127.0.0.1", free_port())):
+        with pytest.raises(redis.ConnectError):
+            async with feed:
+                raise AssertionError("not reached")
+        assert feed._pool.closed and "closed" in repr(feed)
+        await wait_for(lambda f=feed: all(s._task is None or s._task.done() for s in f._pool._slots))
