@@ -4,7 +4,8 @@ How this works
 --------------
 * ``Sentinel`` keeps one lazy connection per sentinel for queries (txredisapi: the constructor's
   keyword arguments, ``password`` included, are for these connections) and, once a data handler
-  exists, one small pub/sub watcher per sentinel subscribed to ``+switch-master``.
+  exists, one watcher per sentinel subscribed to ``+switch-master``: a pub/sub ``Subscriber``
+  with the same options (TLS, password), whose ``messageReceived`` acts on the event at once.
 * ``master_for``/``slave_for`` return a ``SentinelConnectionHandler`` at once: an ordinary
   ``Pool`` whose ``ConnectionConfig`` carries two hooks. ``resolve`` runs before every connect
   attempt and names the address; for masters, ``verify`` asks ROLE after the handshake and drops
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import re
 import weakref
 from functools import partial
@@ -37,9 +37,9 @@ import hiredis
 
 from ._compat import timeout as _timeout
 from ._protocol import RedisProtocol
-from ._resp import Raw, new_reader
+from ._resp import Raw
 from .client import ConnectionHandler
-from .connection import ConnectionConfig, SSLOption, retry_delay
+from .connection import ConnectionConfig, SSLOption
 from .errors import (
     ConnectError,
     InvalidResponse,
@@ -50,6 +50,7 @@ from .errors import (
 )
 from .factories import lazyConnection
 from .pool import Pool
+from .pubsub import Subscriber, lazySubscriberConnection
 
 __all__ = ["Sentinel", "SentinelConnectionHandler", "parse_sentinel_state"]
 
@@ -180,6 +181,34 @@ class SentinelConnectionHandler(ConnectionHandler):
                 f"size={pool.poolsize} connected={pool.connected} pending={pool.pending}>")
 
 
+_SWITCH = "+switch-master"
+
+
+class _Watcher(Subscriber):
+    """A sentinel's ``+switch-master`` subscription: events go straight to the Sentinel, unqueued.
+
+    The pub/sub module reconnects it (with backoff), re-subscribes, and calls ``reconnected``
+    once the subscription is back: events may have been missed meanwhile, so roles are re-checked.
+    """
+
+    sentinel: Sentinel
+
+    def messageReceived(self, pattern: Any, channel: Any, message: Any) -> None:
+        if _text(channel) == _SWITCH:
+            self.sentinel._on_switch_event(message)
+
+    def reconnected(self) -> None:
+        self.sentinel._recheck_roles()
+
+
+def _subscribed(watcher: _Watcher, fut: asyncio.Future[Any]) -> None:
+    err = None if fut.cancelled() else fut.exception()
+    if isinstance(err, ResponseError):
+        log.warning("txredis_aio: %r: the sentinel refused the subscription: %s", watcher, err)
+    elif err is not None:  # not connected yet: the subscription is made once it is
+        log.debug("txredis_aio: %r: %s", watcher, err)
+
+
 class Sentinel:
     """Sentinel discovery with txredisapi's API, plus failover following (see module docstring).
 
@@ -199,11 +228,13 @@ class Sentinel:
                  **connection_kwargs: Any) -> None:
         self.sentinels = [lazyConnection(host, port, **connection_kwargs)
                           for host, port in sentinel_addresses]
+        self._addresses = [(host, port) for host, port in sentinel_addresses]
+        self._connection_kwargs = connection_kwargs
         self.min_other_sentinels = min_other_sentinels
         self._handlers: weakref.WeakSet[SentinelConnectionHandler] = weakref.WeakSet()
         self._switch: dict[str, tuple[Address, float]] = {}
         self._switch_waiters: dict[str, list[asyncio.Future[Address]]] = {}
-        self._watchers: list[asyncio.Task[None]] = []
+        self._watchers: list[tuple[_Watcher, asyncio.Future[Any]]] = []
         self._closed = False
 
     # -- discovery (txredisapi's API) ------------------------------------------------------------
@@ -376,18 +407,12 @@ class Sentinel:
             if h.service_name == name:
                 h._switched(old, new)
 
-    def _on_message(self, msg: Any) -> None:
-        if not isinstance(msg, list) or len(msg) != 3 or msg[0] != b"message":
-            if isinstance(msg, Exception):
-                log.warning("txredis_aio: sentinel refused the subscription: %s", msg)
-            return
-        if msg[1] != b"+switch-master":
-            return
+    def _on_switch_event(self, message: Any) -> None:
         try:
-            name, old_ip, old_port, new_ip, new_port = _text(msg[2]).split()
+            name, old_ip, old_port, new_ip, new_port = _text(message).split()
             old, new = (old_ip, int(old_port)), (new_ip, int(new_port))
         except ValueError:
-            log.warning("txredis_aio: unreadable +switch-master event %r", msg[2])
+            log.warning("txredis_aio: unreadable +switch-master event %r", message)
             return
         self._switched(name, old, new)
 
@@ -397,54 +422,17 @@ class Sentinel:
                 h._check_roles()
 
     def _start_watchers(self) -> None:
+        """One ``+switch-master`` subscriber per sentinel, with the sentinel connections' options."""
         if self._watchers or self._closed:
             return
-        loop = asyncio.get_running_loop()
-        self._watchers = [loop.create_task(self._watch(s._pool.config)) for s in self.sentinels]
-
-    async def _watch(self, cfg: ConnectionConfig) -> None:
-        """Keep one SUBSCRIBE +switch-master connection to a sentinel, reconnecting with backoff."""
-        failures = 0
-        subscribed_before = False
-        while not self._closed:
-            writer: Optional[asyncio.StreamWriter] = None
-            try:
-                sslctx = cfg.ssl_context()
-                async with _timeout(cfg.connect_timeout or 5.0):
-                    reader, writer = await asyncio.open_connection(
-                        cfg.host, cfg.port, ssl=sslctx,
-                        server_hostname=cfg.host if sslctx is not None else None)
-                out = []
-                if cfg.password is not None:
-                    out.append(cfg.encode(("AUTH", cfg.username, cfg.password) if cfg.username
-                                          else ("AUTH", cfg.password)))
-                out.append(cfg.encode(("SUBSCRIBE", "+switch-master")))
-                writer.write(b"".join(out))
-                parser = new_reader()
-                while True:
-                    data = await reader.read(65536)
-                    if not data:
-                        break
-                    failures = 0
-                    parser.feed(data)
-                    msg = parser.gets()
-                    while msg is not False:
-                        if isinstance(msg, list) and msg and msg[0] == b"subscribe":
-                            if subscribed_before:  # events may have been missed meanwhile
-                                self._recheck_roles()
-                            subscribed_before = True
-                        else:
-                            self._on_message(msg)
-                        msg = parser.gets()
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                log.debug("txredis_aio: sentinel watcher %s:%s: %s", cfg.host, cfg.port, e)
-            finally:
-                if writer is not None:
-                    writer.close()
-            failures += 1
-            await asyncio.sleep(retry_delay(failures, 0.1, math.e, 2.0, 0.1))
+        kwargs = {**self._connection_kwargs, "reconnect": True}
+        for host, port in self._addresses:
+            watcher = lazySubscriberConnection(host, port, subscriber_class=_Watcher, **kwargs)
+            assert isinstance(watcher, _Watcher)
+            watcher.sentinel = self
+            subscribed = watcher.subscribe(_SWITCH)
+            subscribed.add_done_callback(partial(_subscribed, watcher))
+            self._watchers.append((watcher, subscribed))
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -452,10 +440,9 @@ class Sentinel:
         """Close the sentinel connections and watchers (data handlers are closed by their owners)."""
         self._closed = True
         watchers, self._watchers = self._watchers, []
-        for w in watchers:
-            w.cancel()
-        await asyncio.gather(*watchers, return_exceptions=True)
-        await asyncio.gather(*(s.disconnect() for s in self.sentinels))
+        await asyncio.gather(*(w.disconnect() for w, _ in watchers),
+                             *(s.disconnect() for s in self.sentinels))
+        await asyncio.gather(*(f for _, f in watchers), return_exceptions=True)
 
     async def __aenter__(self) -> Sentinel:
         return self

@@ -12,7 +12,7 @@ from typing import Any, Optional, Sequence
 
 import hiredis
 
-from txredis_aio.testing import RedisServer, find_server_binary
+from txredis_aio.testing import RedisServer, find_server_binary, free_port
 
 DOWN_AFTER_MS = 1000
 FAILOVER_TIMEOUT_MS = 3000
@@ -46,13 +46,15 @@ class SentinelSetup:
 
     def __init__(self, name: str = "mymaster", replicas: int = 1, sentinels: int = 3,
                  master_password: Optional[str] = None, sentinel_password: Optional[str] = None,
-                 solo_services: Sequence[str] = ()) -> None:
+                 solo_services: Sequence[str] = (), sentinel_tls: Optional[dict[str, str]] = None) -> None:
         self.name = name
         self.n_replicas = replicas
         self.n_sentinels = sentinels
         self.master_password = master_password
         self.sentinel_password = sentinel_password
         self.solo_names = list(solo_services)
+        self.sentinel_tls = sentinel_tls  # tls-* lines: sentinels also listen on a TLS port
+        self.tls_ports: list[int] = []
         self.master: Optional[RedisServer] = None
         self.replicas: list[RedisServer] = []
         self.solos: list[RedisServer] = []
@@ -76,7 +78,13 @@ class SentinelSetup:
             conf += [f"requirepass {self.sentinel_password}",
                      f"sentinel sentinel-pass {self.sentinel_password}"]
         binary = find_server_binary("redis-sentinel")
-        self.sentinels = [RedisServer(binary=binary, conf=conf).start() for _ in range(self.n_sentinels)]
+        for _ in range(self.n_sentinels):
+            tls_conf: list[str] = []
+            if self.sentinel_tls is not None:
+                self.tls_ports.append(free_port())
+                tls_conf = [f"tls-port {self.tls_ports[-1]}",
+                            *(f"{k} {v}" for k, v in self.sentinel_tls.items())]
+            self.sentinels.append(RedisServer(binary=binary, conf=conf + tls_conf).start())
         return self
 
     @staticmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from typing import Any, Iterator
 
@@ -229,6 +230,65 @@ async def test_roles_rechecked_when_a_watcher_reconnects(sentinel: Sentinel, sta
     finally:
         stable.data_call(solo, "REPLICAOF", "NO", "ONE")
         await m.disconnect()
+
+
+async def test_no_task_left_once_sentinel_and_handlers_are_disconnected(stable) -> None:
+    """Sentinel.disconnect() leaves the data handlers open (txredisapi); once they are disconnected
+    too, in either order, no task is left running: watchers, connection slots, discoveries."""
+    here = asyncio.current_task()
+    baseline = set(asyncio.all_tasks())
+
+    async def settled() -> bool:
+        return not {t for t in asyncio.all_tasks() - baseline if t is not here and not t.done()}
+
+    for sentinel_first in (True, False):
+        s = Sentinel(stable.sentinel_addresses, password=SENTINEL_PW)
+        m = s.master_for("mymaster", poolsize=2, password=DATA_PW)
+        r = s.slave_for("mymaster", password=DATA_PW)
+        lost = s.master_for("nosuch")  # still asking the sentinels when everything closes
+        assert await m.set("t", 1) == "OK"
+        assert (await r.execute_command("ROLE"))[0] == "slave"
+        assert len(asyncio.all_tasks() - baseline) > 3  # slots and watchers are running
+        if sentinel_first:
+            await s.disconnect()
+            assert await m.get("t") == 1  # the data handlers are not closed by the Sentinel
+            await asyncio.gather(m.disconnect(), r.disconnect(), lost.disconnect())
+        else:
+            await asyncio.gather(m.disconnect(), r.disconnect(), lost.disconnect())
+            await s.disconnect()
+        await wait_for(settled, timeout=5)
+
+
+async def test_sentinels_over_tls(tls_certs: dict[str, str]) -> None:
+    """With an SSLContext (client certificate required), discovery and the +switch-master
+    watchers both reach the sentinels over TLS."""
+    from tests.conftest import server_supports_tls
+
+    if not server_supports_tls():
+        pytest.skip("this redis-server binary was built without TLS")
+    tls = {"tls-cert-file": tls_certs["cert"], "tls-key-file": tls_certs["key"],
+           "tls-ca-cert-file": tls_certs["ca"], "tls-auth-clients": "yes"}
+    setup = SentinelSetup(replicas=0, sentinels=1, sentinel_tls=tls).start()
+    try:
+        setup.wait_ready()
+        ctx = ssl.create_default_context(cafile=tls_certs["ca"])
+        ctx.load_cert_chain(tls_certs["client_cert"], tls_certs["client_key"])
+        tls_port = setup.tls_ports[0]
+        async with Sentinel([("localhost", tls_port)], ssl_context_factory=ctx) as s:
+            assert await s.discover_master("mymaster") == ("127.0.0.1", setup.master.port)
+            m = s.master_for("mymaster")
+            try:
+                assert await m.set("k", 1) == "OK"
+
+                async def watching_over_tls() -> bool:
+                    return any("cmd=subscribe" in line and f"laddr=127.0.0.1:{tls_port}" in line
+                               for line in setup.sentinel_call(0, "CLIENT", "LIST").splitlines())
+
+                await wait_for(watching_over_tls)
+            finally:
+                await m.disconnect()
+    finally:
+        setup.cleanup()
 
 
 def test_parse_sentinel_state() -> None:
