@@ -9,7 +9,8 @@ connect (bounded by ``connect_timeout``) → handshake (AUTH, SELECT, CLIENT SET
 States, visible as ``slot.state``: ``connecting`` (an attempt is in flight: commands may wait
 for it), ``ready``, ``down`` (waiting out the backoff: commands fail at once with "Not
 connected"), ``closed`` (``close()`` was called, or reconnecting is off, or the handshake was
-refused: a wrong password is not retried).
+refused for good: a wrong password, an ACL refusal or a bad database number is not retried; a
+passing server state such as BUSY, LOADING or "max number of clients reached" is).
 
 The first reconnect after a working connection drops is immediate; after ``n`` failed attempts
 in a row the wait is ``min(initialDelay * factor**(n-1), maxDelay)``, jittered, as txredisapi.
@@ -28,7 +29,15 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Optional, Union
 from ._compat import timeout as _timeout
 from ._protocol import RedisProtocol
 from ._resp import make_decoder, make_encoder
-from .errors import ConnectError, ConnectionError, HandshakeError, RedisError, ResponseError
+from .errors import (
+    AuthenticationError,
+    ConnectError,
+    ConnectionError,
+    HandshakeError,
+    NoPermissionError,
+    RedisError,
+    ResponseError,
+)
 
 if TYPE_CHECKING:
     from .pool import Pool
@@ -92,6 +101,29 @@ class ConnectionConfig:
             "ssl_context_factory must be True, False or an ssl.SSLContext, "
             f"not {type(opt).__name__}"
         )
+
+
+# Handshake refusals that retrying cannot cure: credentials, ACL rules, a bad database number.
+_FINAL_TEXT = (
+    "invalid password",
+    "called without any password configured",
+    "no password is set",
+    "db index is out of range",
+    "invalid db index",
+    "select is not allowed in cluster mode",
+)
+
+
+def _final_refusal(err: ResponseError) -> bool:
+    """Whether a handshake error reply is a configuration refusal (final) or may pass (retry).
+
+    Authentication and ACL refusals and a bad database are final; anything else (BUSY, LOADING,
+    "max number of clients reached", ...) is a passing server state and goes through the backoff.
+    """
+    if isinstance(err, (AuthenticationError, NoPermissionError)):
+        return True
+    text = str(err).lower()
+    return any(t in text for t in _FINAL_TEXT)
 
 
 def retry_delay(failures: int, initial: float, factor: float, maximum: float, jitter: float) -> float:
@@ -257,7 +289,8 @@ class ConnectionSlot:
             try:
                 await fut
             except ResponseError as e:
-                raise HandshakeError(f"Redis error: could not {what}: {e}") from e
+                cls = HandshakeError if _final_refusal(e) else ConnectError
+                raise cls(f"Redis error: could not {what}: {e}") from e
             except RedisError as e:
                 raise ConnectError(f"Redis error: could not {what}: {e}") from e
 
