@@ -111,11 +111,13 @@ class _MasterProtocol(RedisProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._reader = hiredis.Reader(protocolError=InvalidResponse, replyError=self._error_reply)
+        self._readonly_seen = False
 
     def _error_reply(self, message: str) -> ResponseError:
         err = response_error(message)
-        if type(err) is ReadOnlyError:  # acted on after this reply is delivered, not mid-parse
-            self._loop.call_soon(self.readonly)
+        if type(err) is ReadOnlyError and not self._readonly_seen:
+            self._readonly_seen = True  # once per connection, however many replies say it
+            self._loop.call_soon(self.readonly)  # after this reply is delivered, not mid-parse
         return err
 
 
@@ -442,6 +444,8 @@ class Sentinel:
         watchers, self._watchers = self._watchers, []
         await asyncio.gather(*(w.disconnect() for w, _ in watchers),
                              *(s.disconnect() for s in self.sentinels))
+        for _, subscribed in watchers:
+            subscribed.cancel()
         await asyncio.gather(*(f for _, f in watchers), return_exceptions=True)
 
     async def __aenter__(self) -> Sentinel:
