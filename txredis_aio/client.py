@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any, Awaitable, Callable, Generator, Generic, Optional, Protocol, TypeVar
 
 from .commands import Commands
 from .commands._base import Convert
 from .errors import RedisError
 from .pipeline import Pipeline
-from .pool import BLOCKING_NAMES, Pool, is_blocking_request
+from .pool import SPECIAL_NAMES, Pool, _copy_result, check_request, is_blocking_request
 from .transaction import Transaction, begin_transaction
 
 __all__ = ["ConnectionHandler", "Connecting"]
@@ -28,15 +29,48 @@ class ConnectionHandler(Commands):
 
     def _execute(self, *args: Any, convert: Convert = None) -> Any:
         try:
-            maybe_blocking = args[0] in BLOCKING_NAMES
+            special = args[0] in SPECIAL_NAMES
         except (TypeError, IndexError):
-            maybe_blocking = False
-        if maybe_blocking and is_blocking_request(args):
-            return self._pool.execute_blocking(args, convert)
+            special = False
+        if special:
+            return self._execute_special(args, convert)
         proto = self._pool.pick()
         if proto is not None:
             return proto.execute(args, convert)
         return self._pool.execute_later(args, convert)
+
+    def _execute_special(self, args: tuple, convert: Convert) -> Any:
+        """Blocking commands, and those that change a connection's mode (see ``check_request``)."""
+        pool = self._pool
+        if is_blocking_request(args):
+            return pool.execute_blocking(args, convert)
+        name = check_request(args, pool, leased=False)
+        if name == "QUIT":
+            return self._quit(args, convert)
+        proto = pool.pick()
+        if name != "SELECT" or len(args) != 2:
+            return proto.execute(args, convert) if proto is not None else pool.execute_later(args, convert)
+        # SELECT on a single connection: remember the database for reconnects once it switched.
+        remember = functools.partial(_remember_db, pool, args[1])
+        if proto is None:
+            fut = pool.execute_later(args, convert)
+            fut.add_done_callback(remember)
+            return fut
+        inner = proto.execute(args, convert)
+        inner.add_done_callback(remember)
+        outer: asyncio.Future[Any] = pool.loop.create_future()
+        inner.add_done_callback(functools.partial(_copy_result, outer))
+        return outer
+
+    def _quit(self, args: tuple, convert: Convert) -> Any:
+        """QUIT every open connection (reconnecting was stopped); the first one's reply."""
+        protos = self._pool.live_protocols()
+        if not protos:
+            return self._pool.execute_later(args, convert)  # fails "Not connected" or waits
+        futs = [p.execute(args, convert) for p in protos]
+        for f in futs[1:]:
+            f.add_done_callback(_seen)
+        return futs[0]
 
     # -- transactions and pipelines --------------------------------------------------------------
 
@@ -82,6 +116,16 @@ class ConnectionHandler(Commands):
 
     def __repr__(self) -> str:
         return repr(self._pool)
+
+
+def _remember_db(pool: Pool, index: Any, f: asyncio.Future[Any]) -> None:
+    if not f.cancelled() and f.exception() is None:
+        pool.config.dbid = int(index)
+
+
+def _seen(f: asyncio.Future[Any]) -> None:
+    if not f.cancelled():
+        f.exception()
 
 
 class _Closable(Protocol):

@@ -30,7 +30,7 @@ from ._protocol import RedisProtocol
 from .commands import Commands
 from .commands._base import Convert
 from .errors import ConnectionError, InvalidResponse, RedisError, ResponseError
-from .pool import Pool, _copy_result, is_blocking_request
+from .pool import SPECIAL_NAMES, Pool, _copy_result, check_request, is_blocking_request
 
 __all__ = ["Pipeline"]
 
@@ -73,8 +73,14 @@ class Pipeline(Commands):
     def _execute(self, *args: Any, convert: Convert = None) -> Any:
         if not self.pipelining:
             return self._fallback(*args, convert=convert)
+        try:
+            special = args[0] in SPECIAL_NAMES
+        except (TypeError, IndexError):
+            special = False
+        if special:
+            check_request(args, self._pool, leased=True)
         self._buf.append(self._encode(args))
-        if self._timed and is_blocking_request(args):
+        if special and self._timed and is_blocking_request(args):
             self._timed = False  # everything behind a blocking command waits as long as it does
         fut = self._create_future()
         self._slots.append((fut, convert, self._timed))

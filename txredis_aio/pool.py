@@ -31,24 +31,46 @@ from typing import Any, Callable, Optional
 
 from ._compat import timeout as _timeout
 from ._protocol import RedisProtocol
-from .commands._table import is_blocking
+from .commands._table import _text, command_name, is_blocking
 from .commands._table_data import COMMANDS
 from .connection import DEFAULT_WAIT_FOR_CONNECT, ConnectionConfig, ConnectionSlot
-from .errors import ConnectionError
+from .errors import ConnectionError, RedisError
 
-__all__ = ["BLOCKING_NAMES", "Pool", "is_blocking_request"]
+__all__ = [
+    "BLOCKING_NAMES", "SPECIAL_NAMES", "ConnectionModeError", "Pool", "check_poolsize",
+    "check_request", "is_blocking_request",
+]
+
+
+class ConnectionModeError(RedisError):
+    """A command that would change how a shared connection replies (SUBSCRIBE, MONITOR, CLIENT
+    REPLY OFF, HELLO 3...) or switch only one pooled connection (SELECT): refused, nothing sent."""
+
+
+def _spellings(names: Any) -> frozenset[Any]:
+    """The spellings of command names a caller is likely to use, as str and bytes."""
+    return frozenset(
+        form for n in names for s in (n.lower(), n.upper(), n.capitalize()) for form in (s, s.encode())
+    )
+
 
 # WAIT blocks its connection too, though COMMAND INFO does not flag it "blocking".
-_EXTRA_BLOCKING = ("wait", "waitaof")
+_EXTRA_BLOCKING = ("WAIT", "WAITAOF")
 _blocking = [n for n, (_a, flags, _c, _s) in COMMANDS.items() if "blocking" in flags and "|" not in n]
 #: Every spelling of a possibly-blocking command name a caller is likely to use (str and bytes):
 #: one set lookup keeps the check off the ordinary commands' path.
-BLOCKING_NAMES = frozenset(
-    form
-    for n in (*_blocking, *_EXTRA_BLOCKING)
-    for s in (n, n.upper(), n.capitalize())
-    for form in (s, s.encode())
-)
+BLOCKING_NAMES = _spellings((*_blocking, *_EXTRA_BLOCKING))
+# Commands that turn a connection into a push stream or another protocol: never on a pool.
+_STREAMING = {
+    "SUBSCRIBE": "SubscriberConnection", "PSUBSCRIBE": "SubscriberConnection",
+    "SSUBSCRIBE": "SubscriberConnection", "UNSUBSCRIBE": "SubscriberConnection",
+    "PUNSUBSCRIBE": "SubscriberConnection", "SUNSUBSCRIBE": "SubscriberConnection",
+    "MONITOR": "MonitorConnection", "SYNC": "a replica", "PSYNC": "a replica",
+}
+# Commands checked by ``check_request`` depending on their arguments or the pool's size.
+_CONDITIONAL = ("CLIENT", "HELLO", "SELECT", "RESET", "QUIT", "SHUTDOWN", "MULTI", "EXEC", "DISCARD", "WATCH")
+#: Every name ``check_request`` (or the blocking path) must see; everything else skips it.
+SPECIAL_NAMES = BLOCKING_NAMES | _spellings((*_STREAMING, *_CONDITIONAL))
 
 
 def is_blocking_request(args: tuple) -> bool:
@@ -58,11 +80,48 @@ def is_blocking_request(args: tuple) -> bool:
             return False
     except (TypeError, IndexError):  # unhashable or missing name: the encoder will complain
         return False
-    return is_blocking(args) or _name(args[0]) in _EXTRA_BLOCKING
+    return is_blocking(args) or command_name(args) in _EXTRA_BLOCKING
 
 
-def _name(x: Any) -> str:
-    return (x.decode("utf-8", "replace") if isinstance(x, bytes) else str(x)).lower()
+def check_request(args: tuple, pool: Pool, leased: bool) -> str:
+    """Refuse a request that would desynchronise a connection others use; return its name.
+
+    Only called for names in ``SPECIAL_NAMES``. ``leased``: the request runs on a transaction's
+    or pipeline's connection, which goes back to the pool afterwards. QUIT and SHUTDOWN (not
+    ABORT) stop the pool reconnecting, as txredisapi's ``stopTrying()``.
+    """
+    name = command_name(args)
+    if name in _STREAMING:
+        raise ConnectionModeError(
+            f"{name} would turn a pooled connection into a push stream and hand its messages to "
+            f"other commands; use {_STREAMING[name]} instead"
+        )
+    word = _text(args[1]).upper() if len(args) > 1 else ""
+    if name == "CLIENT" and word == "REPLY" and len(args) > 2 and _text(args[2]).upper() != "ON":
+        raise ConnectionModeError("CLIENT REPLY OFF/SKIP would leave commands without replies; refused")
+    if name == "HELLO" and word not in ("", "2"):
+        raise ConnectionModeError("HELLO: only protocol 2 (RESP2) can be used on these connections")
+    if name in ("SELECT", "RESET") and (leased or pool.poolsize > 1):
+        where = "a transaction's or pipeline's connection" if leased else (
+            f"one of the pool's {pool.poolsize} connections")
+        raise ConnectionModeError(
+            f"{name} would switch {where} only; pass dbid= to the connection function instead "
+            f"(or use a single Connection)"
+        )
+    if name in ("MULTI", "EXEC", "DISCARD", "WATCH") and not leased:
+        raise ConnectionModeError(
+            f"{name} on a shared pool connection would mix other commands into it; "
+            f"use multi()/watch() and the transaction object they return"
+        )
+    if name == "QUIT" or (name == "SHUTDOWN" and "ABORT" not in (_text(a).upper() for a in args[1:])):
+        pool.stop_reconnecting()
+    return name
+
+
+def check_poolsize(poolsize: Any) -> None:
+    """Raise ``ValueError`` unless ``poolsize`` is a positive int (txredisapi's message)."""
+    if not isinstance(poolsize, int) or isinstance(poolsize, bool) or poolsize < 1:
+        raise ValueError(f"Redis poolsize must be an integer, not {poolsize!r}")
 
 
 def _loop() -> asyncio.AbstractEventLoop:
@@ -101,8 +160,7 @@ class Pool:
     jitter = 0.119626565582
 
     def __init__(self, config: ConnectionConfig, poolsize: int = 1) -> None:
-        if not isinstance(poolsize, int) or isinstance(poolsize, bool) or poolsize < 1:
-            raise ValueError(f"Redis poolsize must be an integer, not {poolsize!r}")
+        check_poolsize(poolsize)
         self.config = config
         self.poolsize = poolsize
         self.loop = _loop()
@@ -130,6 +188,14 @@ class Pool:
     def pending(self) -> int:
         """Replies awaited over all live connections."""
         return sum(s.protocol.pending for s in self._slots if s.protocol is not None)
+
+    def live_protocols(self) -> list[RedisProtocol]:
+        """Every open connection, shared or leased."""
+        return [s.protocol for s in self._slots if s.protocol is not None and not s.protocol.closed]
+
+    def stop_reconnecting(self) -> None:
+        """Connections that close from now on stay closed (QUIT, SHUTDOWN: txredisapi's stopTrying)."""
+        self.config.reconnect = False
 
     def __repr__(self) -> str:
         kind = "ConnectionPool" if self.poolsize > 1 else "Connection"

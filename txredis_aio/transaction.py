@@ -35,7 +35,7 @@ from ._resp import Raw, list_or_args
 from .commands import Commands
 from .commands._base import Convert
 from .errors import RedisError, ResponseError, WatchError
-from .pool import Pool, _copy_result, is_blocking_request
+from .pool import SPECIAL_NAMES, Pool, _copy_result, check_request, is_blocking_request
 
 __all__ = ["Transaction", "begin_transaction"]
 
@@ -67,6 +67,12 @@ class Transaction(Commands):
         proto = self._proto
         if proto is None:
             return self._fallback(*args, convert=convert)
+        try:
+            special = args[0] in SPECIAL_NAMES
+        except (TypeError, IndexError):
+            special = False
+        if special:
+            check_request(args, self._pool, leased=True)
         if self.inMulti:
             fut = proto.execute(args, None)
             if _name(args[0]) not in _NOT_QUEUED:
@@ -76,7 +82,7 @@ class Transaction(Commands):
         blocked = self._blocked
         if blocked is not None and blocked.done():
             blocked = self._blocked = None
-        if is_blocking_request(args):
+        if special and is_blocking_request(args):
             # Keep the reply slot to ourselves: the lease must outlive a cancelled caller.
             inner = proto.execute(args, convert, False)
             self._blocked = inner

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 import txredis_aio as redis
+from txredis_aio.pool import ConnectionModeError
 from txredis_aio.testing import RedisServer
 
 
@@ -85,3 +88,109 @@ async def test_watching_transaction_blpop_keeps_lease_after_unwatch(rc) -> None:
     assert await b is None
     assert await u == "OK"
     await wait_for(lambda: not rc._pool._leased)
+
+
+# -- (6) commands that change a connection's mode are refused where others share it -------------
+
+MODE_CHANGERS = [
+    ("SUBSCRIBE", "ch"), ("PSUBSCRIBE", "ch*"), ("SSUBSCRIBE", "ch"), ("UNSUBSCRIBE", "a", "b"),
+    ("PUNSUBSCRIBE",), ("SUNSUBSCRIBE",), ("MONITOR",), (b"subscribe", b"ch"), ("Monitor",),
+    ("CLIENT", "REPLY", "SKIP"), ("client", "reply", "off"), ("HELLO", 3), ("HELLO", "3"), ("SYNC",),
+]
+
+
+@pytest.mark.parametrize("args", MODE_CHANGERS, ids=lambda a: " ".join(map(str, a)))
+async def test_mode_changing_commands_refused_on_pool(rc, args) -> None:
+    """SUBSCRIBE, MONITOR, CLIENT REPLY OFF/SKIP, HELLO 3... raise ConnectionModeError before
+    anything is sent, on the pool, in a transaction and in a pipeline; the pool stays in step."""
+    await rc.set("k", "v")
+    with pytest.raises(ConnectionModeError):
+        rc.execute_command(*args)
+    async with await rc.multi() as t:
+        with pytest.raises(ConnectionModeError):
+            t.execute_command(*args)
+        await t.discard()
+    p = await rc.pipeline()
+    with pytest.raises(ConnectionModeError):
+        p.execute_command(*args)
+    assert await p.execute_pipeline() == []
+    assert sum(proto.pending for proto in rc._pool.live_protocols()) == 0
+    await gets_finish_quickly(rc)
+
+
+async def test_subscribe_refusal_names_the_right_class(rc) -> None:
+    """The refusal says which connection class to use instead, and is a RedisError."""
+    with pytest.raises(redis.RedisError, match="SubscriberConnection"):
+        rc.execute_command("SUBSCRIBE", "ch")
+    with pytest.raises(redis.RedisError, match="MonitorConnection"):
+        rc.execute_command("MONITOR")
+
+
+async def test_harmless_variants_still_run(rc) -> None:
+    """CLIENT REPLY ON, HELLO / HELLO 2 and other CLIENT subcommands are not refused."""
+    assert await rc.execute_command("CLIENT", "REPLY", "ON") == "OK"
+    assert (await rc.execute_command("HELLO", 2))[0] == "server"
+    assert isinstance(await rc.execute_command("CLIENT", "ID"), int)
+
+
+async def test_transaction_commands_refused_on_shared_connection(rc) -> None:
+    """MULTI/EXEC/WATCH/DISCARD through execute_command on the pool are refused (use multi())."""
+    for args in (("MULTI",), ("EXEC",), ("WATCH", "k"), ("DISCARD",)):
+        with pytest.raises(ConnectionModeError, match="multi"):
+            rc.execute_command(*args)
+
+
+async def test_select_and_reset_refused_on_pool_of_two(rc) -> None:
+    """select()/reset() on a pool of 2 would switch one connection only: refused, pointing to dbid=."""
+    with pytest.raises(ConnectionModeError, match="dbid="):
+        rc.select(1)
+    with pytest.raises(ConnectionModeError, match="dbid="):
+        rc.reset()
+    async with await rc.multi() as t:
+        with pytest.raises(ConnectionModeError):
+            t.select(1)
+        await t.discard()
+
+
+async def test_select_on_single_connection_sticks_across_reconnect(redis_server: RedisServer) -> None:
+    """select(n) on a single Connection is remembered: after a reconnect it is still in db n."""
+    rc = await redis.Connection(redis_server.host, redis_server.port)
+    admin = await redis.Connection(redis_server.host, redis_server.port)
+    try:
+        assert await rc.select(5) == "OK"
+        assert rc._pool.config.dbid == 5
+        await rc.set("in5", "yes")
+        cid = await rc.execute_command("CLIENT", "ID")
+        await admin.execute_command("CLIENT", "KILL", "ID", cid)
+        new_id = cid
+        deadline = asyncio.get_running_loop().time() + 10
+        while new_id == cid:  # until the killed connection was replaced
+            assert asyncio.get_running_loop().time() < deadline
+            try:
+                new_id = await rc.execute_command("CLIENT", "ID")
+            except redis.ConnectionError:
+                await asyncio.sleep(0.02)
+        assert new_id != cid
+        assert await rc.get("in5") == "yes"
+        await rc.select(0)
+        assert rc._pool.config.dbid == 0
+        assert await rc.get("in5") is None
+        await admin.execute_command("SELECT", 5)
+        await admin.delete("in5")
+    finally:
+        await rc.disconnect()
+        await admin.disconnect()
+
+
+async def test_quit_stops_reconnecting(redis_server: RedisServer) -> None:
+    """quit() on a pool sends QUIT on every connection and stops reconnecting (txredisapi's
+    stopTrying): afterwards commands fail "Not connected" instead of reconnecting."""
+    rc = await redis.ConnectionPool(redis_server.host, redis_server.port, poolsize=2)
+    try:
+        assert await rc.quit() == "OK"
+        await wait_for(lambda: rc._pool.connected == 0)
+        with pytest.raises(redis.ConnectionError, match="Not connected"):
+            await rc.get("k")
+        assert all(s.state == "closed" for s in rc._pool._slots)
+    finally:
+        await rc.disconnect()

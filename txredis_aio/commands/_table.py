@@ -11,7 +11,9 @@ from typing import Any, NamedTuple, Optional
 
 from ._table_data import COMMANDS
 
-__all__ = ["CommandInfo", "command_info", "is_blocking", "is_readonly", "key_indexes", "keys_of"]
+__all__ = [
+    "CommandInfo", "command_info", "command_name", "is_blocking", "is_readonly", "key_indexes", "keys_of",
+]
 
 
 class CommandInfo(NamedTuple):
@@ -34,6 +36,13 @@ _ALSO_BLOCKING = frozenset({"wait", "waitaof"})
 
 def _text(x: Any) -> str:
     return x.decode("utf-8", "replace") if isinstance(x, (bytes, bytearray)) else str(x)
+
+
+def command_name(args: tuple) -> str:
+    """A request's command name in upper case (bytes decoded leniently; "" for no name)."""
+    if not args:
+        return ""
+    return _text(args[0]).upper()
 
 
 def _sort_store_key(args: tuple) -> list[int]:
