@@ -31,7 +31,7 @@ import asyncio
 import logging
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Coroutine, Optional, TypeVar
 
 import hiredis
 
@@ -45,6 +45,7 @@ from .pool import Pool
 __all__ = ["Disconnected", "Feed", "opening", "Reconnected", "StreamProtocol", "tcp_config", "unix_config"]
 
 log = logging.getLogger("txredis_aio")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,8 @@ class Feed:
         self._proto: Optional[StreamProtocol] = None
         self._paused = False
         self._held: Optional[list[tuple]] = None
+        self._resume_futs: list[asyncio.Future[Any]] = []  # the current connection's resume step
+        self._deferred = 0  # sends waiting for a connection (see ``_defer``)
         self._end: Optional[BaseException] = None
         self._closing = False
         self._close_task: Optional[asyncio.Task[None]] = None
@@ -242,7 +245,7 @@ class Feed:
         again, self._had_connection = self._had_connection, True
         if len(self._queue) >= self.max_queue:
             self._pause(proto)
-        futs = self._resume(proto)
+        futs = self._resume_futs = self._resume(proto)
         if not futs:
             proto.sink = self._receiver()
             self._resumed(proto, futs, again)
@@ -325,19 +328,40 @@ class Feed:
     def _send(self, args: tuple, convert: Any) -> Any:
         """Send a command on the live connection, or once the one being made is ready."""
         proto = self._proto
-        if proto is not None and not proto.closed:
+        if proto is not None and not proto.closed and not self._deferred:
             return proto.execute(args, convert)
         self.config.encode(args)  # bad arguments fail now
-        return self._pool.loop.create_task(self._send_later(args, convert))
+        return self._defer(self._send_later(args, convert))
 
     async def _send_later(self, args: tuple, convert: Any) -> Any:
-        if self._closing:
-            raise ConnectionError("Not connected")
-        await self._pool.wait_ready()
-        proto = self._proto
-        if proto is None:
-            raise ConnectionError("Not connected")
+        proto = await self._wait_proto()
         return await proto.execute(args, convert)
+
+    def _defer(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Run ``coro``, a send waiting for the connection; until it is done, later sends queue
+        behind it (so commands reach the server in call order)."""
+        self._deferred += 1
+        task = self._pool.loop.create_task(coro)
+        task.add_done_callback(self._undefer)
+        return task
+
+    def _undefer(self, _: asyncio.Future[Any]) -> None:
+        self._deferred -= 1
+
+    async def _wait_proto(self, kept: str = "") -> StreamProtocol:
+        """The live connection, once there is one (the resume step already sent on it)."""
+        try:
+            if self._closing:
+                raise ConnectionError("Not connected")
+            await self._pool.wait_ready()
+            proto = self._proto
+            if proto is None or proto.closed:
+                raise ConnectionError("Not connected")
+        except ConnectionError:
+            if kept and not self._closing and self._end is None:
+                raise ConnectionError(f"Not connected; {kept}") from None
+            raise
+        return proto
 
     # -- the queue and the iterator -------------------------------------------------------------
 

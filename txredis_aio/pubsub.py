@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Optional,
 
 from ._crc16 import key_slot
 from ._feed import Disconnected, Feed, Reconnected, StreamProtocol, opening, tcp_config, unix_config
+from ._protocol import RedisProtocol
 from ._resp import Raw
 from .client import Connecting
 from .connection import ConnectionConfig, SSLOption
@@ -170,6 +171,7 @@ class Subscriber(Feed):
     def __init__(self, config: ConnectionConfig, max_queue: int = 10000, events: bool = False) -> None:
         # Ordered sets (dict keys) of wire names: channels, patterns, shard channels.
         self._wanted: tuple[dict[bytes, None], ...] = ({}, {}, {})
+        self._covered: tuple[Optional[RedisProtocol], tuple[set[bytes], ...]] = (None, ())
         super().__init__(config, max_queue, events)
         decode = config.decode
 
@@ -214,7 +216,11 @@ class Subscriber(Feed):
         wanted = self._wanted[family]
         for k in wire:
             wanted[k] = None
-        fut = self._send((command, *wire), _Expect(command.lower().encode(), len(wire)))
+        proto = self._proto
+        if proto is not None and not proto.closed and not self._deferred:
+            fut = proto.execute((command, *wire), _Expect(command.lower().encode(), len(wire)))
+        else:
+            fut = self._defer(self._change_later(family, True, wire))
 
         def refused(f: asyncio.Future[Any]) -> None:  # a refused subscription is not retried
             if not f.cancelled() and isinstance(f.exception(), ResponseError):
@@ -233,7 +239,63 @@ class Subscriber(Feed):
                 wanted.pop(k, None)
         else:
             wanted.clear()
-        return self._send((command, *wire), _Expect(command.lower().encode(), len(wire) or None))
+        proto = self._proto
+        if proto is not None and not proto.closed and not self._deferred:
+            return proto.execute((command, *wire), _Expect(command.lower().encode(), len(wire) or None))
+        return self._defer(self._change_later(family, False, wire))
+
+    def _ready(self, proto: RedisProtocol) -> None:
+        # What the resume step is about to subscribe: calls made before now ride on it.
+        self._covered = (proto, tuple(set(w) for w in self._wanted))
+        super()._ready(proto)
+
+    async def _change_later(self, family: int, adds: bool, wire: list[bytes]) -> list[Any]:
+        """A (un)subscription asked for before the connection was ready, run in call order.
+
+        The resume step has already subscribed every name wanted when the connection became
+        ready, so a subscription to such a name is not sent again: it resolves with the resume
+        step's confirmation. Everything else is sent (an unsubscription, or a name unsubscribed
+        since the call); a name an unsubscription sends is no longer covered for later calls.
+        """
+        command = _COMMANDS[family][0 if adds else 1]
+        kind = command.lower().encode()
+        if adds:
+            names = " ".join(w.decode("utf-8", "backslashreplace") for w in wire)
+            kept = f"{command} {names} stays wanted: it is made when the connection is back"
+        else:
+            kept = f"{command} stays in effect: nothing of it is resubscribed when the connection is back"
+        proto = await self._wait_proto(kept)
+        covered_on, covered = self._covered
+        done = covered[family] if covered_on is proto else set()
+        if not adds:
+            if wire:
+                done.difference_update(wire)
+            else:
+                done.clear()
+            return await proto.execute((command, *wire), _Expect(kind, len(wire) or None))
+        carried = [w in done for w in wire]
+        rest = [w for w, c in zip(wire, carried) if not c]
+        resume = self._resume_futs
+        sent = proto.execute((command, *rest), _Expect(kind, len(rest))) if rest else None
+        decode = self.config.decode
+        confirmed: dict[Any, Any] = {}
+        if len(rest) < len(wire):
+            key = decode(kind)
+            for f in resume:
+                for r in await asyncio.shield(f):
+                    if r[0] == key:
+                        confirmed[r[1]] = r
+        rest_replies = iter(await sent if sent is not None else ())
+        out = []
+        for w, c in zip(wire, carried):
+            if c:
+                r = confirmed.get(decode(w))
+                if r is None:
+                    raise RedisError(f"{command}: the resubscription did not confirm {w!r}")
+                out.append(r)
+            else:
+                out.append(next(rest_replies))
+        return out
 
     @property
     def channels(self) -> list[bytes]:

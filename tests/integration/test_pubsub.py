@@ -215,6 +215,43 @@ async def test_lazy_subscriber_subscribes_once_connected(redis_server: RedisServ
         await s.disconnect()
 
 
+def calls(info: dict, command: str) -> int:
+    """How many times the server ran ``command`` (from INFO commandstats)."""
+    stat = info.get(f"cmdstat_{command}")
+    return 0 if stat is None else int(dict(kv.split("=") for kv in stat.split(","))["calls"])
+
+
+async def test_calls_before_connected_are_sent_once_in_order(own_server: RedisServer) -> None:
+    """(Un)subscriptions made before a lazy subscriber is connected are not sent twice (the
+    resubscription on connect carries what is wanted then; those calls resolve with its
+    confirmations), and their net effect follows call order: an unsubscribe later undone by a
+    subscribe leaves the channel subscribed."""
+    srv = own_server
+    s = redis.lazySubscriberConnection(srv.host, srv.port)
+    try:
+        f1 = s.subscribe(["a", "b"])
+        f2 = s.psubscribe("p*")
+        f3 = s.unsubscribe("b")
+        f4 = s.subscribe(["b", "c"])
+        f5 = s.ping()
+        # On connect: SUBSCRIBE a b c and PSUBSCRIBE p* (what is wanted then); then UNSUBSCRIBE b
+        # and SUBSCRIBE b for the calls that need it.
+        assert await f1 == [["subscribe", "a", 1], ["subscribe", "b", 2]]
+        assert await f2 == [["psubscribe", "p*", 4]]
+        assert await f3 == [["unsubscribe", "b", 3]]
+        assert await f4 == [["subscribe", "b", 4], ["subscribe", "c", 3]]
+        assert await f5 == "PONG"
+        async with redis.Connection(srv.host, srv.port) as c:
+            assert await c.pubsub_numsub("a", "b", "c") == {"a": 1, "b": 1, "c": 1}
+            info = await c.info("commandstats")
+            assert [calls(info, c) for c in ("subscribe", "psubscribe", "unsubscribe")] == [2, 1, 1]
+            assert await c.publish("b", "m") == 1
+        assert await nxt(s) == Message(None, "b", "m")
+        assert s.channels == [b"a", b"b", b"c"]
+    finally:
+        await s.disconnect()
+
+
 async def test_unix_subscriber(unix_server: RedisServer) -> None:
     """The Unix-socket variants work like the TCP ones."""
     assert unix_server.unixsocket is not None
@@ -381,7 +418,7 @@ async def test_keyspace_notifications(own_server: RedisServer) -> None:
 async def test_subscribe_while_down_is_kept_for_reconnect(own_server: RedisServer) -> None:
     """A subscribe() made while the server is down fails with ConnectionError, but the channel
     stays in the subscriber's set and is subscribed when the connection comes back; an
-    unsubscribe() made while down is honoured the same way."""
+    unsubscribe() made while down is honoured the same way. The errors say so."""
     srv = own_server
     s = await redis.SubscriberConnection(srv.host, srv.port, events=True)
     s._pool.initialDelay, s._pool.maxDelay = 0.5, 0.5
@@ -389,9 +426,9 @@ async def test_subscribe_while_down_is_kept_for_reconnect(own_server: RedisServe
     srv.kill()
     assert isinstance(await nxt(s), redis.Disconnected)
     await wait_for(lambda: s._pool._slots[0].state == "down")
-    with pytest.raises(redis.ConnectionError, match="Not connected"):
+    with pytest.raises(redis.ConnectionError, match="Not connected; SUBSCRIBE late stays wanted"):
         await s.subscribe("late")
-    with pytest.raises(redis.ConnectionError, match="Not connected"):
+    with pytest.raises(redis.ConnectionError, match="Not connected; UNSUBSCRIBE stays in effect"):
         await s.unsubscribe("gone")
     assert s.channels == [b"old", b"late"]
     srv.start()
