@@ -239,6 +239,7 @@ class Feed:
     # -- connection life -------------------------------------------------------------------------
 
     def _ready(self, proto: RedisProtocol) -> None:
+        """A connection is ready: send the resume commands, hold pushed items until they are confirmed."""
         assert isinstance(proto, StreamProtocol), "a feed's pool must use a StreamProtocol"
         self._proto = proto
         self._paused = False
@@ -263,6 +264,7 @@ class Feed:
             f.add_done_callback(one_done)
 
     def _resumed(self, proto: StreamProtocol, futs: list[asyncio.Future[Any]], again: bool) -> None:
+        """Every resume command answered: deliver what was held (or fail the feed if refused)."""
         errors = [f.exception() for f in futs if not f.cancelled() and f.exception() is not None]
         if proto is not self._proto:  # lost meanwhile: ``_lost`` released what was held
             return
@@ -301,6 +303,7 @@ class Feed:
             self._held.append(item)
 
     def _lost(self, proto: RedisProtocol, final: bool) -> None:
+        """The connection went away: report the gap, or end the feed if closing or final."""
         if proto is not self._proto:
             return
         self._proto = None
@@ -366,6 +369,7 @@ class Feed:
     # -- the queue and the iterator -------------------------------------------------------------
 
     def _put(self, item: Any) -> None:
+        """Queue an item for the iterator; pause the protocol at ``max_queue``."""
         q = self._queue
         q.append(item)
         n = len(q)
@@ -388,9 +392,12 @@ class Feed:
                 w.set_result(None)
 
     def __aiter__(self) -> Feed:
+        """The feed is its own iterator (one consumer)."""
         return self
 
     async def __anext__(self) -> Any:
+        """The next queued item, waiting for one; at the end, StopAsyncIteration (after
+        ``disconnect()``) or the error that ended the feed. Resumes reading at the low-water mark."""
         q = self._queue
         while not q:
             if self._end is not None:
@@ -442,6 +449,7 @@ class Feed:
         await self.disconnect()
 
     def __repr__(self) -> str:
+        """Class, address, state (connected/connecting/closed), queue length, paused."""
         state = "connected" if self._proto is not None else ("closed" if self._end else "connecting")
         return (
             f"<{type(self).__name__} {self.config.address} {state} queued={len(self._queue)}"

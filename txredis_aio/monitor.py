@@ -59,6 +59,7 @@ class Monitor(Feed):
         await self.disconnect()
 
     def __aiter__(self) -> Monitor:
+        """Iterate with ``async for``: monitored lines (and, with ``events=True``, notices)."""
         return self
 
     if TYPE_CHECKING:  # the type only: at run time Feed.__anext__ is called directly

@@ -344,6 +344,7 @@ class Subscriber(Feed):
         return futs
 
     def __aiter__(self) -> Subscriber:
+        """Iterate with ``async for``: ``Message`` items (and, with ``events=True``, notices)."""
         return self
 
     if TYPE_CHECKING:  # the type only: at run time Feed.__anext__ is called directly (no extra frame)
@@ -351,6 +352,7 @@ class Subscriber(Feed):
         async def __anext__(self) -> SubscriberItem: ...
 
     def __getattr__(self, name: str) -> Any:
+        """A command method other than the subscriber's own: a function that raises RedisError."""
         from .commands import Commands
 
         if hasattr(Commands, name) and not name.startswith("_"):
