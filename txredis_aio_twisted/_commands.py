@@ -2693,6 +2693,10 @@ class ClusterMethods:
     __slots__ = ()
     _core: Any
 
+    def address_for(self, key: Any) -> Any:
+        """The address of the primary serving ``key``'s slot, per the current map."""
+        return call_sync(self._core.address_for, key)
+
     def commit(self) -> Any:
         """Always fails: commit the transaction object that ``multi()`` returned instead."""
         return call(self._core.commit)
@@ -2717,9 +2721,9 @@ class ClusterMethods:
         """A handler for one node (``"host:port"`` or a pair) sharing this client's pool for it."""
         return call_sync(self._core.node, addr)
 
-    def node_for_key(self, key: Any) -> Any:
-        """The address of the primary serving ``key``'s slot, per the current map."""
-        return call_sync(self._core.node_for_key, key)
+    def node_for(self, key: Any) -> Any:
+        """A handler for the primary serving ``key``'s slot now (it does not follow moves)."""
+        return call_sync(self._core.node_for, key)
 
     def pipeline(self) -> Any:
         """A pipeline: commands buffered until ``execute_pipeline()``, sent per node at once."""
