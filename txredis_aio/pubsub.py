@@ -279,10 +279,16 @@ class Subscriber(Feed):
         sent = proto.execute((command, *rest), _Expect(kind, len(rest))) if rest else None
         decode = self.config.decode
         confirmed: dict[Any, Any] = {}
+        failed: list[RedisError] = []
         if len(rest) < len(wire):
             key = decode(kind)
             for f in resume:
-                for r in await asyncio.shield(f):
+                try:
+                    replies = await asyncio.shield(f)
+                except RedisError as e:  # another command's failure is not this call's
+                    failed.append(e)
+                    continue
+                for r in replies:
                     if r[0] == key:
                         confirmed[r[1]] = r
         rest_replies = iter(await sent if sent is not None else ())
@@ -291,7 +297,7 @@ class Subscriber(Feed):
             if c:
                 r = confirmed.get(decode(w))
                 if r is None:
-                    raise RedisError(f"{command}: the resubscription did not confirm {w!r}")
+                    raise failed[0] if failed else RedisError(f"{command}: not confirmed on connect: {w!r}")
                 out.append(r)
             else:
                 out.append(next(rest_replies))

@@ -252,6 +252,22 @@ async def test_calls_before_connected_are_sent_once_in_order(own_server: RedisSe
         await s.disconnect()
 
 
+async def test_refused_subscription_made_while_connecting_fails_that_call(auth_server: RedisServer) -> None:
+    """A subscribe() made before a lazy subscriber is connected, which the server refuses when
+    the connection subscribes (ACL), fails with the server's error and is not kept; the
+    subscriber then closes (a refused resubscription ends the stream): the iterator raises it."""
+    s = redis.lazySubscriberConnection(auth_server.host, auth_server.port, username=LIMITED_USER,
+                                       password=LIMITED_PASSWORD)
+    try:
+        with pytest.raises(redis.NoPermissionError):
+            await s.subscribe("forbidden")
+        assert s.channels == []
+        with pytest.raises(redis.NoPermissionError):
+            await nxt(s)
+    finally:
+        await s.disconnect()
+
+
 async def test_unix_subscriber(unix_server: RedisServer) -> None:
     """The Unix-socket variants work like the TCP ones."""
     assert unix_server.unixsocket is not None
