@@ -14,6 +14,9 @@ passing server state such as BUSY, LOADING or "max number of clients reached" is
 
 The first reconnect after a working connection drops is immediate; after ``n`` failed attempts
 in a row the wait is ``min(initialDelay * factor**(n-1), maxDelay)``, jittered, as txredisapi.
+A connection counts as working once it stayed up for ``initialDelay``: one dropped sooner (a
+server that accepts and then hangs up, e.g. at ``maxclients``) is a failed attempt, so such a
+server is not redialled in a tight loop.
 """
 
 from __future__ import annotations
@@ -145,6 +148,7 @@ class ConnectionSlot:
         self.last_error: Optional[BaseException] = None
         self._attempt: Optional[asyncio.Future[RedisProtocol]] = None
         self._wake: Optional[asyncio.Future[None]] = None
+        self._hurry = False  # wake() came before the backoff started: skip that backoff
         self._task: Optional[asyncio.Task[None]] = None
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -190,15 +194,30 @@ class ConnectionSlot:
                 logger.warning("txredis_aio: %s: %s; retrying in %.1f s", self._config.address, err, delay)
                 await self._sleep(delay)
                 continue
-            failures = 0
             self.protocol = proto
             self.state = "ready"
+            self._hurry = False
+            up_since = loop.time()
             proto.on_close = self._lost
             self._finish_attempt(proto)
             pool._slot_ready(self, proto)
             if proto.closed:  # closed during the ready callbacks
                 self._lost(proto)
             await proto.wait_closed()
+            if self.state == "closed":
+                return
+            lived = loop.time() - up_since
+            if lived >= pool.initialDelay:  # it proved itself: reconnect at once
+                failures = 0
+                continue
+            # Dropped right after set-up (e.g. accepted, then refused for maxclients): a failure.
+            failures += 1
+            err = ConnectError(f"Redis error: connection lost {lived:.3f} s after it was set up")
+            self.state = "down"
+            pool._slot_failed(self, err, final=False)
+            delay = retry_delay(failures, pool.initialDelay, pool.factor, pool.maxDelay, pool.jitter)
+            logger.warning("txredis_aio: %s: %s; retrying in %.1f s", self._config.address, err, delay)
+            await self._sleep(delay)
 
     def _lost(self, proto: RedisProtocol) -> None:
         """The live connection closed: leave the pool now; reconnect at once unless stopped."""
@@ -221,7 +240,8 @@ class ConnectionSlot:
             att.set_result(result)
 
     async def _sleep(self, delay: float) -> None:
-        if delay <= 0:
+        if delay <= 0 or self._hurry:
+            self._hurry = False
             return
         self._wake = asyncio.get_running_loop().create_future()
         try:
@@ -295,9 +315,11 @@ class ConnectionSlot:
                 raise ConnectError(f"Redis error: could not {what}: {e}") from e
 
     def wake(self) -> None:
-        """Cut a backoff wait short (used when the application needs a connection now)."""
+        """Cut the current or next backoff short (the owner needs a connection now)."""
         if self._wake is not None and not self._wake.done():
             self._wake.set_result(None)
+        elif self.state != "ready":
+            self._hurry = True
 
     async def close(self) -> None:
         """Stop reconnecting and close the live connection, if any."""
