@@ -11,9 +11,10 @@ How this works
   arrived, even if their caller was cancelled: nothing may queue behind a blocked command.
 * Waiting. Lease users wait FIFO in ``_lease_waiters`` and are handed a connection directly.
   Ordinary commands that find nothing shared go to ``_backlog`` (args, converter, caller's
-  Future), and wait:
+  Future, deadline, kind), and wait:
   - while some connection is leased, until a connection is shared again (a lease ends or a
-    connection comes up), however long that takes;
+    connection comes up): at most ``replyTimeout`` when it is set (then ``TimeoutError``,
+    nothing sent), else however long that takes; lease waiters likewise;
   - otherwise only while a connect attempt is in flight, bounded by ``connectTimeout`` (a few
     seconds when None); with no attempt in flight they fail at once "Not connected".
   When a connection is given back, the backlog is written to it *synchronously*, in issue
@@ -35,6 +36,7 @@ from .commands._table import _text, command_name, is_blocking
 from .commands._table_data import COMMANDS
 from .connection import DEFAULT_WAIT_FOR_CONNECT, ConnectionConfig, ConnectionSlot
 from .errors import ConnectionError, RedisError
+from .errors import TimeoutError as RedisTimeoutError
 
 __all__ = [
     "BLOCKING_NAMES", "SPECIAL_NAMES", "ConnectionModeError", "Pool", "check_poolsize",
@@ -124,6 +126,9 @@ def check_poolsize(poolsize: Any) -> None:
         raise ValueError(f"Redis poolsize must be an integer, not {poolsize!r}")
 
 
+_Waiting = tuple[tuple, Any, "asyncio.Future[Any]", Optional[float], bool]
+
+
 def _loop() -> asyncio.AbstractEventLoop:
     try:
         return asyncio.get_running_loop()
@@ -170,7 +175,8 @@ class Pool:
         self._leased: set[RedisProtocol] = set()
         self._lease_waiters: deque[asyncio.Future[RedisProtocol]] = deque()
         self._shared_waiters: list[asyncio.Future[None]] = []
-        self._backlog: deque[tuple[tuple, Any, asyncio.Future[Any], Optional[float]]] = deque()
+        # (args, convert, caller's Future, deadline or None, whether the deadline is replyTimeout's)
+        self._backlog: deque[_Waiting] = deque()
         self._backlog_timer: Optional[asyncio.TimerHandle] = None
         self._all_ready: asyncio.Future[None] = self.loop.create_future()
         self.on_ready: list[Callable[[RedisProtocol], None]] = []
@@ -240,7 +246,7 @@ class Pool:
     def _fail_waiters(self) -> None:
         self._wake_shared(ConnectionError("Not connected"))
         backlog, self._backlog = self._backlog, deque()
-        for _args, _conv, fut, _deadline in backlog:
+        for _args, _conv, fut, _deadline, _timed in backlog:
             if not fut.done():
                 fut.set_exception(ConnectionError("Not connected"))
         while self._lease_waiters:
@@ -290,7 +296,12 @@ class Pool:
         w: asyncio.Future[None] = self.loop.create_future()
         self._shared_waiters.append(w)
         if self._leased:
-            await w
+            rt = self.config.reply_timeout
+            try:
+                async with _timeout(rt):
+                    await w
+            except (asyncio.TimeoutError, TimeoutError):
+                raise self._lease_timeout() from None
             return
         limit = self.config.connect_timeout or DEFAULT_WAIT_FOR_CONNECT
         try:
@@ -316,16 +327,29 @@ class Pool:
             fut.set_exception(ConnectionError("Not connected"))
             return fut
         deadline = None
-        if not self._leased:
+        timed = bool(self._leased)
+        if not timed:
             deadline = self.loop.time() + (self.config.connect_timeout or DEFAULT_WAIT_FOR_CONNECT)
-            if self._backlog_timer is None:
+        elif self.config.reply_timeout is not None:
+            deadline = self.loop.time() + self.config.reply_timeout
+        if deadline is not None:
+            timer = self._backlog_timer
+            if timer is None or deadline < timer.when():
+                if timer is not None:
+                    timer.cancel()
                 self._backlog_timer = self.loop.call_at(deadline, self._expire_backlog)
-        self._backlog.append((args, convert, fut, deadline))
+        self._backlog.append((args, convert, fut, deadline, timed))
         return fut
+
+    def _lease_timeout(self) -> RedisTimeoutError:
+        return RedisTimeoutError(
+            f"No connection free within replyTimeout ({self.config.reply_timeout} s): every one "
+            f"is leased (transaction, pipeline, blocking command); nothing was sent"
+        )
 
     def _dispatch_backlog(self, proto: RedisProtocol) -> None:
         backlog, self._backlog = self._backlog, deque()
-        for args, convert, outer, _deadline in backlog:
+        for args, convert, outer, _deadline, _timed in backlog:
             if outer.done():  # cancelled while waiting: never sent
                 continue
             try:
@@ -339,14 +363,14 @@ class Pool:
         """Fail commands that waited longer than the connect bound for a connection."""
         self._backlog_timer = None
         now = self.loop.time()
-        keep: deque[tuple[tuple, Any, asyncio.Future[Any], Optional[float]]] = deque()
+        keep: deque[_Waiting] = deque()
         nearest = None
         for entry in self._backlog:
             deadline, fut = entry[3], entry[2]
             if fut.done():
                 continue
             if deadline is not None and deadline <= now:
-                fut.set_exception(ConnectionError("Not connected"))
+                fut.set_exception(self._lease_timeout() if entry[4] else ConnectionError("Not connected"))
                 continue
             keep.append(entry)
             if deadline is not None and (nearest is None or deadline < nearest):
@@ -409,20 +433,19 @@ class Pool:
             if self._hopeless():
                 raise ConnectionError("Not connected")
             bounded = not self._leased and not self._shared
+            limit = (self.config.connect_timeout or DEFAULT_WAIT_FOR_CONNECT) if bounded else (
+                self.config.reply_timeout)
             w: asyncio.Future[RedisProtocol] = self.loop.create_future()
             self._lease_waiters.append(w)
             try:
-                if bounded:
-                    async with _timeout(self.config.connect_timeout or DEFAULT_WAIT_FOR_CONNECT):
-                        proto = await w
-                else:
+                async with _timeout(limit):
                     proto = await w
             except BaseException as e:
                 # Handed a connection in the same step as we were cancelled: pass it on.
                 if w.done() and not w.cancelled() and w.exception() is None:
                     self.release(w.result())
                 if isinstance(e, (asyncio.TimeoutError, TimeoutError)):
-                    raise ConnectionError("Not connected") from None
+                    raise (ConnectionError("Not connected") if bounded else self._lease_timeout()) from None
                 raise
             if not proto.closed:
                 return proto

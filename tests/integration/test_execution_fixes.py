@@ -194,3 +194,69 @@ async def test_quit_stops_reconnecting(redis_server: RedisServer) -> None:
         assert all(s.state == "closed" for s in rc._pool._slots)
     finally:
         await rc.disconnect()
+
+
+# -- (7) waiting for a leased connection is bounded by replyTimeout --------------------------------
+
+
+async def test_backlogged_command_times_out_behind_a_lease(redis_server: RedisServer) -> None:
+    """Connection(replyTimeout=0.3) held by BLPOP 0: a GET waiting for the connection fails with
+    TimeoutError after about replyTimeout, nothing sent; the BLPOP is unaffected and the GET
+    works once the lease ends."""
+    rc = await redis.Connection(redis_server.host, redis_server.port, replyTimeout=0.3)
+    pusher = await redis.Connection(redis_server.host, redis_server.port)
+    try:
+        await pusher.delete("r7-list")
+        blpop = asyncio.ensure_future(rc.blpop(["r7-list"], 0))
+        await wait_for(lambda: rc._pool._leased)
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        with pytest.raises(redis.TimeoutError, match="replyTimeout"):
+            await asyncio.wait_for(rc.get("k"), 5)
+        assert 0.25 <= loop.time() - t0 < 2
+        assert rc._pool.live_protocols()[0].pending == 1  # only the BLPOP: GET never sent
+        assert not blpop.done()
+        await pusher.rpush("r7-list", "x")
+        assert await blpop == ["r7-list", "x"]
+        assert await rc.get("k") is None
+    finally:
+        await rc.disconnect()
+        await pusher.disconnect()
+
+
+async def test_lease_waiters_and_commands_time_out_inside_multi(redis_server: RedisServer) -> None:
+    """On a single connection inside multi(), rc.get() and a second rc.multi() would wait for the
+    held transaction forever; with replyTimeout they fail with TimeoutError, and the held
+    transaction still commits."""
+    rc = await redis.Connection(redis_server.host, redis_server.port, replyTimeout=0.3)
+    try:
+        t = await rc.multi()
+        with pytest.raises(redis.TimeoutError):
+            await asyncio.wait_for(rc.get("k"), 5)
+        with pytest.raises(redis.TimeoutError):
+            await asyncio.wait_for(rc.multi(), 5)
+        with pytest.raises(redis.TimeoutError):
+            await asyncio.wait_for(rc.blpop(["r7-none"], 1), 5)
+        t.set("r7-k", "v")
+        assert await t.commit() == ["OK"]
+        assert await rc.get("r7-k") == "v"
+        await rc.delete("r7-k")
+    finally:
+        await rc.disconnect()
+
+
+async def test_backlog_timeout_shorter_than_pending_connect_bound(redis_server: RedisServer) -> None:
+    """A command queued behind a lease after one queued with the longer connect bound still
+    fails at its own replyTimeout (the backlog timer is moved earlier)."""
+    rc = await redis.Connection(redis_server.host, redis_server.port, replyTimeout=0.3,
+                                connectTimeout=30)
+    try:
+        blpop = asyncio.ensure_future(rc.blpop(["r7-none"], 1))
+        await wait_for(lambda: rc._pool._leased)
+        t0 = asyncio.get_running_loop().time()
+        with pytest.raises(redis.TimeoutError):
+            await asyncio.wait_for(rc.get("k"), 5)
+        assert asyncio.get_running_loop().time() - t0 < 2
+        assert await blpop is None
+    finally:
+        await rc.disconnect()
