@@ -108,7 +108,12 @@ class ConnectionHandler(Commands):
         await self._pool.close()
 
     async def __aenter__(self) -> ConnectionHandler:
-        await self._pool.wait_all_ready()
+        """Wait until every connection is ready; on failure disconnect (no reconnect left running)."""
+        try:
+            await self._pool.wait_all_ready()
+        except BaseException:
+            await self.disconnect()
+            raise
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 import txredis_aio as redis
 from txredis_aio.pool import ConnectionModeError
-from txredis_aio.testing import RedisServer
+from txredis_aio.testing import RedisServer, free_port
 
 
 async def wait_for(cond, timeout: float = 10.0) -> None:
@@ -260,3 +260,18 @@ async def test_backlog_timeout_shorter_than_pending_connect_bound(redis_server: 
         assert await blpop is None
     finally:
         await rc.disconnect()
+
+
+# -- (8) a failed ``async with`` leaves nothing running ---------------------------------------------
+
+
+async def test_failed_async_with_on_lazy_pool_stops_reconnecting() -> None:
+    """`async with lazyConnectionPool(...)` to a port nobody listens on raises the connect error
+    and leaves no reconnect task behind: the pool is closed and every slot task has ended."""
+    rc = redis.lazyConnectionPool("127.0.0.1", free_port(), poolsize=3)
+    with pytest.raises(redis.ConnectionError):
+        async with rc:
+            raise AssertionError("must not get here")
+    assert rc._pool.closed
+    assert all(s._task is None or s._task.done() for s in rc._pool._slots)
+    assert all(s.state == "closed" for s in rc._pool._slots)
