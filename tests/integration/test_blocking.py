@@ -160,6 +160,8 @@ async def test_lost_connection_during_blpop(redis_server: RedisServer) -> None:
         with pytest.raises(redis.ConnectionError):
             await asyncio.wait_for(blpop, 5)
         assert not rc._pool._leased
+        # The pool reconnects (after a backoff, as the connection was young): poll until it has.
+        await wait_for(lambda: rc._pool.connected == 1, 10)
         assert await asyncio.wait_for(rc.ping(), 10) == "PONG"
     finally:
         await rc.disconnect()
