@@ -54,6 +54,9 @@ SSLOption = Union[bool, ssl.SSLContext, Any]
 # How long a command waits for an in-flight connect attempt when connectTimeout is None.
 DEFAULT_WAIT_FOR_CONNECT = 5.0
 
+# How long a graceful close may take to flush before the connection is aborted.
+CLOSE_GRACE = 1.0
+
 
 @dataclass
 class ConnectionConfig:
@@ -137,6 +140,22 @@ def retry_delay(failures: int, initial: float, factor: float, maximum: float, ji
     return max(0.0, random.normalvariate(delay, delay * jitter))
 
 
+def _reap(proto: RedisProtocol) -> None:
+    """Make sure a closed connection finishes closing, even if its peer stopped reading.
+
+    A graceful close waits until buffered output is written, forever if the peer reads nothing:
+    abort at once when output is buffered or replies are owed (reading has stopped, they can
+    only fail), else give the close ``CLOSE_GRACE`` seconds. Aborting a closed one is a no-op.
+    """
+    transport = proto.transport
+    if transport is None:
+        return
+    if proto.pending or transport.get_write_buffer_size():
+        transport.abort()
+    else:
+        asyncio.get_running_loop().call_later(CLOSE_GRACE, transport.abort)
+
+
 class ConnectionSlot:
     """A pool member that keeps one connection alive (see module docstring)."""
 
@@ -148,10 +167,14 @@ class ConnectionSlot:
         self.last_error: Optional[BaseException] = None
         self._attempt: Optional[asyncio.Future[RedisProtocol]] = None
         self._wake: Optional[asyncio.Future[None]] = None
+        self._gone: Optional[asyncio.Future[None]] = None  # resolved by _lost
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._hurry = False  # wake() came before the backoff started: skip that backoff
         self._task: Optional[asyncio.Task[None]] = None
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start the supervisor task on ``loop``: connect now, and keep reconnecting."""
+        self._loop = loop
         self.state = "connecting"
         self._task = loop.create_task(self._run())
 
@@ -194,6 +217,7 @@ class ConnectionSlot:
                 logger.warning("txredis_aio: %s: %s; retrying in %.1f s", self._config.address, err, delay)
                 await self._sleep(delay)
                 continue
+            self._gone = loop.create_future()
             self.protocol = proto
             self.state = "ready"
             self._hurry = False
@@ -203,7 +227,8 @@ class ConnectionSlot:
             pool._slot_ready(self, proto)
             if proto.closed:  # closed during the ready callbacks
                 self._lost(proto)
-            await proto.wait_closed()
+            # Not wait_closed(): a graceful close can take as long as the peer refuses to read.
+            await self._gone
             if self.state == "closed":
                 return
             lived = loop.time() - up_since
@@ -228,6 +253,11 @@ class ConnectionSlot:
             logger.info("txredis_aio: %s: connection lost", self._config.address)
             self.state = "connecting" if self._config.reconnect else "closed"
         self._pool._slot_lost(self, proto)
+        gone, self._gone = self._gone, None
+        if gone is not None and not gone.done():
+            gone.set_result(None)
+        if self._loop is not None:
+            self._loop.call_soon(_reap, proto)
 
     def _finish_attempt(self, result: Any) -> None:
         att, self._attempt = self._attempt, None
@@ -290,6 +320,7 @@ class ConnectionSlot:
                     await cfg.verify(proto)
         except BaseException:
             proto.close()
+            _reap(proto)
             raise
         return proto
 
@@ -322,12 +353,17 @@ class ConnectionSlot:
             self._hurry = True
 
     async def close(self) -> None:
-        """Stop reconnecting and close the live connection, if any."""
+        """Stop reconnecting and close the live connection, if any.
+
+        Returns within about ``CLOSE_GRACE`` seconds even if the peer stopped reading: a connection
+        with replies owed or output buffered is aborted at once, any other after that grace.
+        """
         self.state = "closed"
         task = self._task
         proto = self.protocol
         if proto is not None:
             proto.close()
+            _reap(proto)
         if task is not None and not task.done():
             task.cancel()
             try:
@@ -335,4 +371,8 @@ class ConnectionSlot:
             except (asyncio.CancelledError, Exception):
                 pass
         if proto is not None:
-            await proto.wait_closed()
+            try:
+                async with _timeout(CLOSE_GRACE * 2):
+                    await proto.wait_closed()
+            except (asyncio.TimeoutError, TimeoutError):  # pragma: no cover - the abort above
+                logger.warning("txredis_aio: %s: connection did not close", self._config.address)

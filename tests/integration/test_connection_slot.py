@@ -280,6 +280,7 @@ async def test_dropped_stuck_connection_is_replaced_at_once() -> None:
             with stopped(srv):
                 big = await _fill_write_buffer(rc, old)
                 old.close()
+                slot.wake()  # as Sentinel does: a connection is needed now
                 # the kernel still accepts for a stopped server, and no handshake is configured
                 await wait_for(lambda: slot.protocol is not None and slot.protocol is not old, 3)
                 await asyncio.wait_for(old.wait_closed(), 3)
