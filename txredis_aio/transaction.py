@@ -28,12 +28,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import weakref
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 from ._protocol import RedisProtocol
 from ._resp import Raw, list_or_args
 from .commands import Commands
 from .commands._base import Convert
+from .commands._table import command_name
 from .errors import RedisError, ResponseError, WatchError
 from .pool import SPECIAL_NAMES, Pool, _copy_result, check_request, is_blocking_request
 
@@ -50,6 +51,9 @@ class Transaction(Commands):
         self._proto: Optional[RedisProtocol] = proto
         self._fallback = fallback
         self._converts: list[Convert] = []
+        # Futures returned while queuing: their errors are marked seen once EXEC/DISCARD replied
+        # (one callback per transaction; a queue-time error also surfaces as EXECABORT).
+        self._queued: list[asyncio.Future[Any]] = []
         self._blocked: Optional[asyncio.Future[Any]] = None  # a blocking command's own reply slot
         self.inTransaction = True
         self.inMulti = False
@@ -75,9 +79,9 @@ class Transaction(Commands):
             check_request(args, self._pool, leased=True)
         if self.inMulti:
             fut = proto.execute(args, None)
-            if _name(args[0]) not in _NOT_QUEUED:
+            self._queued.append(fut)
+            if not special or command_name(args) not in _NOT_QUEUED:
                 self._converts.append(convert)
-            fut.add_done_callback(_consume_error)
             return fut
         blocked = self._blocked
         if blocked is not None and blocked.done():
@@ -146,10 +150,13 @@ class Transaction(Commands):
         proto = self._proto
         assert proto is not None
         blocked = self._blocked
+        queued = self._queued
         try:
             fut = proto.execute(args, convert, blocked is None or blocked.done())
         finally:
             self._end()
+        if queued:
+            fut.add_done_callback(functools.partial(_settle, queued))
         return fut
 
     def _end(self) -> None:
@@ -157,6 +164,7 @@ class Transaction(Commands):
         blocked, self._blocked = self._blocked, None
         self.inTransaction = self.inMulti = False
         self._converts = []
+        self._queued = []
         self._finalizer.detach()
         if proto is None:
             return
@@ -172,7 +180,7 @@ class Transaction(Commands):
         proto = self._proto
         if proto is None:
             return
-        _reset(proto)
+        _reset(proto, self._queued)
         self._end()
 
     async def __aenter__(self) -> Transaction:
@@ -205,17 +213,12 @@ async def begin_transaction(
 _NOT_QUEUED = frozenset({"WATCH", "MULTI", "EXEC", "DISCARD", "QUIT", "RESET"})
 
 
-def _name(x: Any) -> str:
-    try:
-        return (x.decode() if isinstance(x, bytes) else str(x)).upper()
-    except UnicodeDecodeError:
-        return ""
-
-
-def _reset(proto: RedisProtocol) -> None:
+def _reset(proto: RedisProtocol, queued: Sequence[asyncio.Future[Any]] = ()) -> None:
     if not proto.closed:
-        for args in (("DISCARD",), ("UNWATCH",)):
-            proto.execute(args, None, False).add_done_callback(_consume_error)
+        proto.execute(("DISCARD",), None, False).add_done_callback(functools.partial(_settle, queued))
+        proto.execute(("UNWATCH",), None, False).add_done_callback(_consume_error)
+    else:
+        _settle(queued, None)
 
 
 def _abandon_later(pool: Pool, proto: RedisProtocol) -> None:
@@ -236,6 +239,17 @@ def _consume_error(f: asyncio.Future[Any]) -> None:
     """Mark an error as seen: a queue-time error also surfaces as EXECABORT at commit."""
     if not f.cancelled():
         f.exception()
+
+
+def _settle(queued: Sequence[asyncio.Future[Any]], last: Optional[asyncio.Future[Any]]) -> None:
+    """EXEC/DISCARD is done: mark every queued command's error seen (later, if still pending)."""
+    if last is not None:
+        _consume_error(last)
+    for f in queued:
+        if f.done():
+            _consume_error(f)
+        else:  # the caller cancelled the commit early: its reply is still on the way
+            f.add_done_callback(_consume_error)
 
 
 def _convert_all(reply: list, converts: list[Convert], decode: Callable[[Any], Any]) -> list:

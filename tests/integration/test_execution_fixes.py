@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
 
@@ -275,3 +276,49 @@ async def test_failed_async_with_on_lazy_pool_stops_reconnecting() -> None:
     assert rc._pool.closed
     assert all(s._task is None or s._task.done() for s in rc._pool._slots)
     assert all(s.state == "closed" for s in rc._pool._slots)
+
+
+# -- (10) no Task per explicit pipeline, no callback per queued command -----------------------------
+
+
+async def test_execute_pipeline_returns_a_plain_future(rc) -> None:
+    """execute_pipeline() returns a Future completed by a callback on the last reply, not a Task."""
+    p = await rc.pipeline()
+    p.set("a", 1)
+    p.get("a")
+    res = p.execute_pipeline()
+    assert isinstance(res, asyncio.Future) and not isinstance(res, asyncio.Task)
+    assert await res == ["OK", 1]
+
+
+async def test_queued_commands_carry_no_callbacks(rc) -> None:
+    """Commands queued inside MULTI return their own Future with no callback attached."""
+    t = await rc.multi()
+    futs = [t.incr("a"), t.incr("b")]
+    assert all(not f._callbacks for f in futs)
+    assert await t.commit() == [1, 1]
+
+
+async def test_unawaited_queue_time_errors_are_not_logged(rc) -> None:
+    """A refused queued command nobody awaited is not reported as "exception never retrieved"
+    (its error surfaces as EXECABORT), also when commit() itself was cancelled early."""
+    loop = asyncio.get_running_loop()
+    logged: list[dict] = []
+    old = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, ctx: logged.append(ctx))
+    try:
+        t = await rc.multi()
+        t.execute_command("NO-SUCH-COMMAND")
+        with pytest.raises(redis.ResponseError, match="EXECABORT"):
+            await t.commit()
+        t = await rc.multi()
+        t.execute_command("NO-SUCH-COMMAND")
+        c = t.commit()
+        c.cancel()
+        await wait_for(lambda: not rc._pool._leased and rc._pool.pending == 0)
+        del t, c
+        gc.collect()
+        await asyncio.sleep(0)
+        assert [ctx for ctx in logged if "never retrieved" in ctx.get("message", "")] == []
+    finally:
+        loop.set_exception_handler(old)
