@@ -176,7 +176,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         title = (f"txredis_aio benchmarks, {started:%Y-%m-%d %H:%M} UTC — {info['cpu']}, "
                  f"{info['cores']} cores, Python {info['python']}" + (" (quick)" if a.quick else ""))
         try:
-            report.chart(results, workloads, clients, os.path.join(a.out, "chart.png"), title)
+            report.chart(results, workloads, clients, os.path.join(a.out, "chart.png"), title, ts)
         except ImportError:
             print("matplotlib not installed: no chart", file=sys.stderr)
     print(f"results in {a.out}/ (results.json, results.md" + ("" if a.no_chart else ", chart.png") + ")")

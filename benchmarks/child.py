@@ -66,12 +66,14 @@ async def harness(
         t0 = time.perf_counter()
         done = await adapter.run(workload, max(n // 10 // wl.step * wl.step, wl.step))
         per_rep = wl.fit(done / (time.perf_counter() - t0), rep_seconds, n)
-        rates = []
+        rates, cpu = [], []
         for _ in range(reps):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             done = await adapter.run(workload, per_rep)
             rates.append(done / (time.perf_counter() - t0))
+            cpu.append((time.process_time() - c0) / done * 1e6)
         result["rates"] = rates
+        result["cpu_us_per_op"] = cpu  # this process's CPU per operation: steadier on a busy machine
         result["n"] = per_rep
         if peak_reset:
             result["rss_idle"] = idle

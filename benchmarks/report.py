@@ -141,13 +141,17 @@ def targets_text(ts: list[dict[str, Any]]) -> str:
 _COLOURS = {"ours": "#1f77b4", "reference": "#7f7f7f", "peer": "#ff7f0e", "ceiling": "#c7c7c7"}
 
 
-def chart(results: Results, workloads: list[str], clients: list[str], path: str, title: str) -> None:
+def chart(
+    results: Results, workloads: list[str], clients: list[str], path: str, title: str,
+    ts: Optional[list[dict[str, Any]]] = None,
+) -> None:
     """Small multiples: one panel per workload, one bar per client, values and ratios written."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
+    from matplotlib.ticker import FuncFormatter
 
     cols = 4 if len(workloads) > 3 else len(workloads)
     nrows = (len(workloads) + cols) // cols
@@ -157,27 +161,46 @@ def chart(results: Results, workloads: list[str], clients: list[str], path: str,
     for ax, w in zip(flat, workloads):
         _, best = best_peer(results, w)
         vals = [median(results.get(w, {}).get(c)) for c in clients]
-        top = max([v for v in vals if v is not None] or [1.0])
+        # The C ceiling can be 10x everything else: scale to the Python clients, clip it.
+        top = max([v for c, v in zip(clients, vals) if v is not None and CLIENTS[c].kind != "ceiling"]
+                  or [v for v in vals if v is not None] or [1.0])
         ys = list(range(len(clients)))[::-1]
         for y, c, v in zip(ys, clients, vals):
             if v is None:
                 ax.text(0, y, "  n/a", va="center", ha="left", fontsize=8, color="#999999")
                 continue
-            ax.barh(y, v, color=_COLOURS[CLIENTS[c].kind], height=0.7)
             label = fmt_rate(v) + (f"  {v / best:.1f}×" if best else "")
-            ax.text(v + top * 0.02, y, label, va="center", ha="left", fontsize=8)
+            shown = v
+            if v > top * 2:
+                shown = top * 1.3
+                label = "→ " + label + " (off scale)"
+            ax.barh(y, shown, color=_COLOURS[CLIENTS[c].kind], height=0.7,
+                    hatch="//" if shown != v else None)
+            ax.text(shown + top * 0.02, y, label, va="center", ha="left", fontsize=8)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: fmt_rate(x) if x else "0"))
         ax.set_yticks(ys)
         ax.set_yticklabels(clients, fontsize=8)
-        ax.set_xlim(0, top * 1.45)
+        ax.set_xlim(0, top * 1.75)
         ax.set_title(f"{w}: {WORKLOADS[w].title}", fontsize=9, loc="left")
         ax.tick_params(axis="x", labelsize=7)
         ax.set_xlabel(WORKLOADS[w].unit + " (higher is better; × = vs best peer)", fontsize=7)
         ax.spines[["top", "right"]].set_visible(False)
     for ax in flat[len(workloads):]:
         ax.axis("off")
-    legend_ax = flat[-1] if len(flat) > len(workloads) else flat[-1]
+    legend_ax = flat[-1]
     legend_ax.legend(handles=[Patch(color=v, label=k) for k, v in _COLOURS.items()],
                      loc="lower right", fontsize=8, frameon=False, title="client kind")
+    if ts and len(flat) > len(workloads):
+        lines = ["Targets"]
+        for t in ts:
+            mark = {"met": "met   ", "MISSED": "MISSED", "n/a": "n/a   "}[t["verdict"]]
+            ratio = "  n/a" if t["ratio"] is None else f"{t['ratio']:5.2f}"
+            vs = t["versus"] if "batch_bytes" not in t else "RSS/batch"
+            op = "≤" if "batch_bytes" in t else "≥"
+            lines.append(f"{mark} {t['workload']:<3} {t['client'].replace('txredis_aio', 'tx_aio'):<15}"
+                         f"vs {vs:<10} {ratio} ({op}{t['min']:g})")
+        flat[len(workloads)].text(0, 1, "\n".join(lines), va="top", ha="left", fontsize=7.5,
+                                  family="monospace", transform=flat[len(workloads)].transAxes)
     fig.suptitle(title, fontsize=11, x=0.01, ha="left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

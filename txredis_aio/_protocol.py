@@ -124,10 +124,18 @@ class RedisProtocol(asyncio.Protocol):
 
     # -- commands ----------------------------------------------------------------------------
 
-    def execute(self, args: tuple, convert: Convert | Raw = None, timeout: bool = True) -> Any:
-        """Send one command; return a Future of its converted reply."""
+    def execute(
+        self, args: tuple, convert: Convert | Raw = None, timeout: bool = True, fut: Any = None,
+    ) -> Any:
+        """Send one command; return a Future of its converted reply.
+
+        ``fut`` replaces the new Future with any object having Future's ``done``,
+        ``set_result`` and ``set_exception`` (the Twisted shim passes a Deferred that the reply
+        fires directly, without a Future and a loop hop in between).
+        """
         data = self._encode(args)
-        fut = self._loop.create_future()
+        if fut is None:
+            fut = self._loop.create_future()
         if self.closed:
             fut.set_exception(ConnectionError("Not connected"))
             return fut
@@ -136,10 +144,16 @@ class RedisProtocol(asyncio.Protocol):
             deadline = self._loop.time() + self.reply_timeout
             if self._watchdog is None:
                 self._watchdog = self._loop.call_at(deadline, self._check_timeouts)
-        self._pending.append((fut, convert, deadline))
-        self._wbuf.append(data)
+        pending = self._pending
+        pending.append((fut, convert, deadline))
         if self._flush_handle is None:
+            if len(pending) == 1 and self.transport is not None:
+                # An idle connection: nothing to coalesce with yet, so send now and save the
+                # sequential caller a loop iteration; commands that follow it coalesce.
+                self.transport.write(data)
+                return fut
             self._flush_handle = self._loop.call_soon(self._flush)
+        self._wbuf.append(data)
         return fut
 
     def execute_encoded(self, data: bytes, slots: list[tuple[asyncio.Future[Any], Any, bool]]) -> None:
