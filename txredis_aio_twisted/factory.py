@@ -109,7 +109,7 @@ class RedisFactory(protocol.ReconnectingClientFactory):
             self.size = len(self.pool)
         svc = getattr(conn, "_service", None)
         if svc is not None and not self._may_reconnect():
-            svc.stopService()
+            _later(svc.stopService)
         if not self.pool:
             waiters, self._empty_waiters = self._empty_waiters, []
             for d in waiters:
@@ -182,9 +182,13 @@ class RedisFactory(protocol.ReconnectingClientFactory):
             svc._prepareConnection = bind  # type: ignore[attr-defined]
             self._services.append(svc)
             svc.startService()
-            svc.whenConnected(failAfterFailures=1).addErrback(self._attempt_failed, svc)
+            svc.whenConnected(failAfterFailures=1).addErrback(self._attempt_failed_later, svc)
+
+    def _attempt_failed_later(self, f: Failure, svc: ClientService) -> None:
+        _later(lambda: self._attempt_failed(f, svc))
 
     def _attempt_failed(self, f: Failure, svc: ClientService) -> None:
+        # Runs on a later reactor turn: user callbacks it fires may stop the services.
         if self.disconnectCalled:
             return
         if not self._may_reconnect():
@@ -301,6 +305,13 @@ class FactoryCore(Commands):
         """Fires with the handler once the pool is full (txredisapi's ``handler._connected``)."""
         pending = self._factory.deferred
         return pending if pending is not None else succeed(handler)
+
+
+def _later(fn: Callable[[], Any]) -> None:
+    """Run ``fn`` on the next reactor turn (ClientService may not be stopped from its own callbacks)."""
+    from twisted.internet import reactor
+
+    reactor.callLater(0, fn)  # type: ignore[attr-defined,arg-type,unused-ignore]
 
 
 def _failed(f: Failure) -> Deferred:

@@ -384,9 +384,13 @@ class HiredisProtocol(BaseRedisProtocol):
 RedisProtocol = HiredisProtocol
 
 
-_CONFIRMATIONS = frozenset(
-    {b"subscribe", b"unsubscribe", b"psubscribe", b"punsubscribe", b"ssubscribe", b"sunsubscribe"}
-)
+# confirmation kind -> (family, whether it adds a subscription)
+_FAMILY = {
+    b"subscribe": (b"s", True), b"unsubscribe": (b"s", False),
+    b"psubscribe": (b"p", True), b"punsubscribe": (b"p", False),
+    b"ssubscribe": (b"S", True), b"sunsubscribe": (b"S", False),
+}
+_CONFIRMATIONS = frozenset(_FAMILY)
 
 
 class _Expect:
@@ -419,6 +423,10 @@ class SubscriberProtocol(RedisProtocol):
     ``messageReceived`` (``pattern`` is None for plain SUBSCRIBE messages).
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._subs: dict[bytes, set] = {}  # what the server has us subscribed to, per family
+
     def messageReceived(self, pattern: Any, channel: Any, message: Any) -> None:
         """Override to handle published messages."""
 
@@ -439,6 +447,10 @@ class SubscriberProtocol(RedisProtocol):
         self._deliver(reply, decoded=False)
 
     def _confirmation(self, kind: bytes, reply: list) -> None:
+        family, adds = _FAMILY[kind]
+        subs = self._subs.setdefault(family, set())
+        if reply[1] is not None:
+            (subs.add if adds else subs.discard)(reply[1])
         head = self._slots[0] if self._slots else None
         exp = head[1] if head is not None else None
         if not isinstance(exp, _Expect) or exp.kind != kind:
@@ -448,8 +460,8 @@ class SubscriberProtocol(RedisProtocol):
         if exp.remaining is not None:
             exp.remaining -= 1
             done = exp.remaining <= 0
-        else:
-            done = reply[2] == 0
+        else:  # unsubscribe from everything of this family: until nothing of it is left
+            done = not subs
         if done:
             self._deliver(exp.first, decoded=False)
 
