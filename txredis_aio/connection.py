@@ -35,7 +35,6 @@ from ._resp import make_decoder, make_encoder
 from .errors import (
     AuthenticationError,
     ConnectError,
-    ConnectionError,
     HandshakeError,
     NoPermissionError,
     RedisError,
@@ -165,7 +164,6 @@ class ConnectionSlot:
         self.protocol: Optional[RedisProtocol] = None
         self.state = "down"
         self.last_error: Optional[BaseException] = None
-        self._attempt: Optional[asyncio.Future[RedisProtocol]] = None
         self._wake: Optional[asyncio.Future[None]] = None
         self._gone: Optional[asyncio.Future[None]] = None  # resolved by _lost
         self._loop: Optional[asyncio.AbstractEventLoop] = None
@@ -178,26 +176,15 @@ class ConnectionSlot:
         self.state = "connecting"
         self._task = loop.create_task(self._run())
 
-    @property
-    def attempt(self) -> Optional[asyncio.Future[RedisProtocol]]:
-        """The in-flight connect attempt, if any: resolves with the ready protocol."""
-        return self._attempt
-
     async def _run(self) -> None:
         failures = 0
         pool = self._pool
         while self.state != "closed":
             self.state = "connecting"
-            loop = asyncio.get_running_loop()
-            self._attempt = loop.create_future()
             try:
                 proto = await self._connect()
-            except asyncio.CancelledError:
-                self._finish_attempt(ConnectionError("Not connected"))
-                raise
             except HandshakeError as e:
                 logger.error("txredis_aio: %s: %s (not retrying)", self._config.address, e)
-                self._finish_attempt(e)
                 self.state = "closed"
                 pool._slot_failed(self, e, final=True)
                 return
@@ -205,44 +192,49 @@ class ConnectionSlot:
                 err = e if isinstance(e, ConnectError) else ConnectError(
                     f"Redis error: could not connect: {e or type(e).__name__}"
                 )
-                self._finish_attempt(err)
                 failures += 1
                 if not self._config.reconnect:
                     self.state = "closed"
                     pool._slot_failed(self, err, final=True)
                     return
-                self.state = "down"
-                pool._slot_failed(self, err, final=False)
-                delay = retry_delay(failures, pool.initialDelay, pool.factor, pool.maxDelay, pool.jitter)
-                logger.warning("txredis_aio: %s: %s; retrying in %.1f s", self._config.address, err, delay)
-                await self._sleep(delay)
+                await self._back_off(failures, err)
                 continue
-            self._gone = loop.create_future()
-            self.protocol = proto
-            self.state = "ready"
-            self._hurry = False
-            up_since = loop.time()
-            proto.on_close = self._lost
-            self._finish_attempt(proto)
-            pool._slot_ready(self, proto)
-            if proto.closed:  # closed during the ready callbacks
-                self._lost(proto)
-            # Not wait_closed(): a graceful close can take as long as the peer refuses to read.
-            await self._gone
+            lived = await self._serve(proto)
             if self.state == "closed":
                 return
-            lived = loop.time() - up_since
             if lived >= pool.initialDelay:  # it proved itself: reconnect at once
                 failures = 0
                 continue
             # Dropped right after set-up (e.g. accepted, then refused for maxclients): a failure.
             failures += 1
-            err = ConnectError(f"Redis error: connection lost {lived:.3f} s after it was set up")
-            self.state = "down"
-            pool._slot_failed(self, err, final=False)
-            delay = retry_delay(failures, pool.initialDelay, pool.factor, pool.maxDelay, pool.jitter)
-            logger.warning("txredis_aio: %s: %s; retrying in %.1f s", self._config.address, err, delay)
-            await self._sleep(delay)
+            await self._back_off(
+                failures, ConnectError(f"Redis error: connection lost {lived:.3f} s after it was set up")
+            )
+
+    async def _serve(self, proto: RedisProtocol) -> float:
+        """Hand ``proto`` to the pool and wait until it is lost; return how long it was up."""
+        loop = asyncio.get_running_loop()
+        gone = self._gone = loop.create_future()
+        self.protocol = proto
+        self.state = "ready"
+        self._hurry = False
+        up_since = loop.time()
+        proto.on_close = self._lost
+        self._pool._slot_ready(self, proto)
+        if proto.closed:  # closed during the ready callbacks
+            self._lost(proto)
+        # Not wait_closed(): a graceful close can take as long as the peer refuses to read.
+        await gone
+        return loop.time() - up_since
+
+    async def _back_off(self, failures: int, err: ConnectError) -> None:
+        """Report a failed attempt and wait out its backoff ("down": commands fail at once)."""
+        pool = self._pool
+        self.state = "down"
+        pool._slot_failed(self, err, final=False)
+        delay = retry_delay(failures, pool.initialDelay, pool.factor, pool.maxDelay, pool.jitter)
+        logger.warning("txredis_aio: %s: %s; retrying in %.1f s", self._config.address, err, delay)
+        await self._sleep(delay)
 
     def _lost(self, proto: RedisProtocol) -> None:
         """The live connection closed: leave the pool now; reconnect at once unless stopped."""
@@ -258,16 +250,6 @@ class ConnectionSlot:
             gone.set_result(None)
         if self._loop is not None:
             self._loop.call_soon(_reap, proto)
-
-    def _finish_attempt(self, result: Any) -> None:
-        att, self._attempt = self._attempt, None
-        if att is None or att.done():
-            return
-        if isinstance(result, BaseException):
-            att.set_exception(result)
-            att.exception()  # mark retrieved: nobody may be waiting for it
-        else:
-            att.set_result(result)
 
     async def _sleep(self, delay: float) -> None:
         if delay <= 0 or self._hurry:
