@@ -205,6 +205,9 @@ class ConnectionSlot:
             if lived >= pool.initialDelay:  # it proved itself: reconnect at once
                 failures = 0
                 continue
+            if self._hurry:  # closed by an owner that wants a new connection now (wake())
+                self._hurry = False
+                continue
             # Dropped right after set-up (e.g. accepted, then refused for maxclients): a failure.
             failures += 1
             await self._back_off(

@@ -269,9 +269,9 @@ async def test_disconnect_does_not_hang_on_stuck_peer() -> None:
 
 
 async def test_dropped_stuck_connection_is_replaced_at_once() -> None:
-    """When the owner closes a connection whose peer reads nothing (what Sentinel does on a
-    failover), the slot starts its next attempt at once instead of waiting for the graceful
-    close, and the stuck transport is aborted soon after."""
+    """When the owner closes a connection whose peer reads nothing and calls wake() (what Sentinel
+    does on a failover), the slot starts its next attempt at once, without a backoff, instead of
+    waiting for the graceful close; the stuck transport is aborted soon after."""
     with RedisServer() as srv:
         rc = await redis.Connection(srv.host, srv.port, connectTimeout=1)
         try:
@@ -281,10 +281,13 @@ async def test_dropped_stuck_connection_is_replaced_at_once() -> None:
                 big = await _fill_write_buffer(rc, old)
                 old.close()
                 slot.wake()  # as Sentinel does: a connection is needed now
+                waiting = rc.get("k")  # waits for the attempt in flight
                 # the kernel still accepts for a stopped server, and no handshake is configured
                 await wait_for(lambda: slot.protocol is not None and slot.protocol is not old, 3)
+                assert slot.last_error is None  # not counted as a failed attempt
                 await asyncio.wait_for(old.wait_closed(), 3)
                 assert isinstance(big.exception(), redis.ConnectionError)
+            assert await asyncio.wait_for(waiting, 5) is None
             assert await rc.ping() == "PONG"
         finally:
             await rc.disconnect()
