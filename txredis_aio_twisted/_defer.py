@@ -16,11 +16,32 @@ from twisted.python.failure import Failure
 
 from . import _reactor
 
-__all__ = ["as_deferred", "call", "call_sync", "core_default", "register_twin", "twin_of"]
+__all__ = ["ReplyDeferred", "as_deferred", "call", "call_sync", "core_default", "register_twin", "twin_of"]
 
 # core class -> factory of its Twisted twin (e.g. a core Transaction -> shim Transaction)
 _TWINS: dict[type, Callable[[Any], Any]] = {}
 _PLAIN: set[type] = set()  # types known to have no twin (results of ordinary commands)
+
+
+class ReplyDeferred(Deferred):
+    """A Deferred the core's protocol fires directly (``execute(..., fut=...)``): no Future, no
+    loop hop between the reply and the callbacks. It also quacks like a Future for the core
+    (``done``/``set_result``/``set_exception``) and can be awaited from an asyncio Task.
+    """
+
+    def done(self) -> bool:
+        return self.called
+
+    def set_result(self, value: Any) -> None:
+        self.callback(value)
+
+    def set_exception(self, exc: BaseException) -> None:
+        self.errback(Failure(exc))
+
+    def __await__(self) -> Any:
+        if asyncio.current_task() is not None:  # inside a core helper's Task
+            return self.asFuture(asyncio.get_running_loop()).__await__()
+        return super().__await__()
 
 
 def register_twin(core_cls: type, make: Callable[[Any], Any]) -> None:

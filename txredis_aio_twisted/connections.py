@@ -15,7 +15,7 @@ from txredis_aio import factories as core
 
 from . import _reactor
 from ._tls import to_ssl_option
-from .handlers import ConnectionHandler, UnixConnectionHandler
+from .handlers import ConnectionHandler, UnixConnectionHandler, fast
 
 __all__ = [
     "ClusterConnection",
@@ -48,11 +48,11 @@ def _tcp(lazy: bool, host: str, port: int, dbid: Optional[int], poolsize: int, r
          connectTimeout: Optional[float], replyTimeout: Optional[float], convertNumbers: bool,
          username: Optional[str], use_ssl: bool, client_name: Optional[str]) -> Any:
     _reactor.loop()
-    h = ConnectionHandler(core.lazyConnectionPool(
+    h = ConnectionHandler(fast(core.lazyConnectionPool(
         host, port, dbid, poolsize, reconnect, charset, password,
         to_ssl_option(ssl_context_factory), connectTimeout, replyTimeout, convertNumbers,
         username, use_ssl=use_ssl, client_name=client_name,
-    ))
+    )))
     return h if lazy else h._connecting()
 
 
@@ -61,10 +61,10 @@ def _unix(lazy: bool, path: str, dbid: Optional[int], poolsize: int, reconnect: 
           replyTimeout: Optional[float], convertNumbers: bool, username: Optional[str],
           client_name: Optional[str]) -> Any:
     _reactor.loop()
-    h = UnixConnectionHandler(core.lazyUnixConnectionPool(
+    h = UnixConnectionHandler(fast(core.lazyUnixConnectionPool(
         path, dbid, poolsize, reconnect, charset, password, connectTimeout, replyTimeout,
         convertNumbers, username, client_name=client_name,
-    ))
+    )))
     return h if lazy else h._connecting()
 
 

@@ -19,7 +19,12 @@ from txredis_aio.client import ConnectionHandler as _CoreHandler
 
 from . import _commands as gen
 from . import _reactor
-from ._defer import as_deferred, register_twin, twin_of
+from ._defer import ReplyDeferred, as_deferred, register_twin, twin_of
+
+try:
+    from txredis_aio.pool import SPECIAL_NAMES as _SPECIAL
+except ImportError:  # older core: only the blocking commands need its own path
+    from txredis_aio.pool import BLOCKING_NAMES as _SPECIAL
 
 __all__ = [
     "ClusterHandler",
@@ -38,6 +43,34 @@ __all__ = [
 def _mixin(name: str) -> type:
     """A generated mixin, or an empty class while the core does not have that piece yet."""
     return getattr(gen, name, type(name, (), {"__slots__": ()}))
+
+
+class DeferredCoreHandler(_CoreHandler):
+    """The core handler, with replies fired straight into Deferreds on the common path.
+
+    An ordinary command on a connected pool hands the core's protocol a ``ReplyDeferred``
+    (its ``fut=`` hook), so the reply runs the caller's callbacks without a Future and a loop
+    iteration in between. Everything else (blocking commands, waits for a connection) takes the
+    core's path and is adapted by ``as_deferred``.
+    """
+
+    def _execute(self, *args: Any, convert: Any = None) -> Any:
+        try:
+            special = args[0] in _SPECIAL
+        except (TypeError, IndexError):
+            special = True
+        if not special:
+            proto = self._pool.pick()
+            if proto is not None:
+                return proto.execute(args, convert, True, ReplyDeferred())
+        return _CoreHandler._execute(self, *args, convert=convert)
+
+
+def fast(core: Any) -> Any:
+    """A ``DeferredCoreHandler`` over the same pool as the plain core handler ``core``."""
+    if type(core) is _CoreHandler:
+        return DeferredCoreHandler(core._pool)
+    return core
 
 
 class _Twin:

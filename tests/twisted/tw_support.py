@@ -22,15 +22,25 @@ def port_free(port: int) -> bool:
 
 
 def run_example(name: str, on_line: Optional[Callable[[str], None]] = None,
-                timeout: float = 40.0) -> str:
+                timeout: float = 40.0, replace: Optional[dict[str, str]] = None) -> str:
     """Run a README example as a script (its own process and reactor); return its stdout.
 
     stderr (the library's log lines) is kept apart and shown only when the script fails.
     ``on_line`` sees each stdout line as it arrives (to kill a server at the right moment).
+    ``replace`` substitutes exact text first (only for host names that do not exist here).
     """
+    script = README_DIR / name
+    if replace:
+        text = script.read_text()
+        for old, new in replace.items():
+            assert old in text, old
+            text = text.replace(old, new)
+        tmpdir = Path(tempfile.mkdtemp(prefix="readme-"))
+        script = tmpdir / name
+        script.write_text(text)
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
     err = tempfile.TemporaryFile(mode="w+")
-    proc = subprocess.Popen([sys.executable, str(README_DIR / name)], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
                             stderr=err, text=True, env=env, cwd=str(ROOT))
     lines: list[str] = []
 

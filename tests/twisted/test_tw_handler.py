@@ -1,0 +1,126 @@
+"""Handlers returned by the connection functions: Deferreds for everything, errors as failures,
+cancellation that keeps the connection in step, and no Deferred that can silently hang."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import pytest_twisted
+from twisted.internet import defer
+
+import txredis_aio_twisted as redis
+from txredis_aio.testing import RedisServer, free_port
+
+
+@pytest_twisted.inlineCallbacks
+def test_commands_return_deferreds_with_txredisapi_shapes(tw_server: RedisServer) -> Any:
+    """Commands return Deferreds; replies keep txredisapi's shapes (numbers, dicts, sets, bools)."""
+    rc = yield redis.ConnectionPool(tw_server.host, tw_server.port, poolsize=2)
+    assert repr(rc) == f"<Redis Connection: {tw_server.host}:{tw_server.port} - 2 connection(s)>"
+    d = rc.set("h:n", 7)
+    assert isinstance(d, defer.Deferred)
+    yield d
+    assert (yield rc.get("h:n")) == 7
+    yield rc.delete("h:hash")
+    yield rc.hset("h:hash", "f", "v")
+    assert (yield rc.hgetall("h:hash")) == {"f": "v"}
+    yield rc.sadd("h:set", ["a", "b"])
+    assert (yield rc.smembers("h:set")) == {"a", "b"}
+    assert (yield rc.sismember("h:set", "a")) is True
+    assert (yield rc.eval("return 5")) == 5
+    assert (yield rc.eval("return 5")) == 5  # EVALSHA path (awaits a Deferred inside a core Task)
+    yield rc.delete(["h:n", "h:hash", "h:set"])
+    yield rc.disconnect()
+
+
+@pytest_twisted.inlineCallbacks
+def test_synchronous_errors_become_failed_deferreds(tw_server: RedisServer) -> Any:
+    """Bad arguments and misuse give failed Deferreds, never exceptions at the call (txredisapi §4.1)."""
+    rc = yield redis.Connection(tw_server.host, tw_server.port)
+    d = rc.set("k", None)
+    assert isinstance(d, defer.Deferred)
+    with pytest.raises(redis.InvalidData):
+        yield d
+    with pytest.raises(redis.RedisError, match="Not in transaction"):
+        yield rc.commit()
+    with pytest.raises(redis.RedisError, match="please use pipeline"):
+        yield rc.execute_pipeline()
+    with pytest.raises(redis.ResponseError, match="^ERR "):
+        yield rc.execute_command("NOSUCHCOMMAND")
+    yield rc.disconnect()
+    with pytest.raises(redis.ConnectionError, match="Not connected"):
+        yield rc.get("k")
+
+
+@pytest_twisted.inlineCallbacks
+def test_cancel_keeps_replies_in_step(tw_server: RedisServer) -> Any:
+    """Cancelling a command's Deferred fails it with Twisted's CancelledError at once; the next
+    command on the same connection still gets its own reply. A cancelled BLPOP keeps its
+    connection until its reply comes (here: another client pushes), which is then dropped."""
+    rc = yield redis.Connection(tw_server.host, tw_server.port)
+    other = yield redis.Connection(tw_server.host, tw_server.port)
+    yield rc.set("c:k", "mine")
+    d = rc.get("c:k")
+    d.cancel()
+    with pytest.raises(defer.CancelledError):
+        yield d
+    assert (yield rc.get("c:k")) == "mine"
+    b = rc.blpop(["c:empty"], timeout=0)
+    b.cancel()
+    with pytest.raises(defer.CancelledError):
+        yield b
+    later = rc.get("c:k")  # waits for the leased connection
+    yield other.lpush("c:empty", "x")
+    assert (yield later) == "mine"
+    assert (yield other.llen("c:empty")) == 0  # the cancelled BLPOP did pop it
+    yield rc.delete("c:k")
+    yield rc.disconnect()
+    yield other.disconnect()
+
+
+@pytest_twisted.inlineCallbacks
+def test_dead_server_errbacks_instead_of_hanging() -> Any:
+    """Connection() to a port nothing listens on errbacks (a ValueError, as txredisapi's
+    reconnect=False error) instead of a Deferred that never fires; lazy handlers fail commands fast."""
+    port = free_port()
+    with pytest.raises(ValueError, match="could not connect"):
+        yield redis.Connection("127.0.0.1", port)
+    lazy = redis.lazyConnection("127.0.0.1", port, reconnect=False)
+    with pytest.raises(redis.ConnectionError):
+        yield lazy.get("x")
+    yield lazy.disconnect()
+
+
+@pytest_twisted.inlineCallbacks
+def test_lazy_connected_and_transaction(tw_server: RedisServer) -> Any:
+    """A lazy pool's ``_connected`` fires with the handler once full; multi/commit work through it."""
+    rc = redis.lazyConnectionPool(tw_server.host, tw_server.port, poolsize=2)
+    assert (yield rc._connected) is rc
+    t = yield rc.multi()
+    assert isinstance(t, redis.Transaction) and t.inTransaction
+    assert (yield t.set("tx:a", 1)) == "QUEUED"
+    assert (yield t.hgetall("tx:none")) == "QUEUED"
+    assert (yield t.commit()) == ["OK", {}]
+    yield rc.delete("tx:a")
+    yield rc.disconnect()
+
+
+@pytest_twisted.inlineCallbacks
+def test_sharded_handler(tw_server: RedisServer) -> Any:
+    """Sharded handlers: ShardedMethods readable, pipeline() refused at once, keys routed."""
+    with RedisServer() as other:
+        hosts = [f"{tw_server.host}:{tw_server.port}", f"{other.host}:{other.port}"]
+        rc = yield redis.ShardedConnection(hosts)
+        assert "get" in rc.ShardedMethods
+        with pytest.raises(NotImplementedError, match="not supported"):
+            rc.pipeline()
+        keys = [f"sk{i}" for i in range(20)]
+        for k in keys:
+            yield rc.set(k, k.upper())
+        assert (yield rc.mget(keys)) == [k.upper() for k in keys]
+        assert {n._core._pool.config.port for n in rc.nodes} == {tw_server.port, other.port}
+        yield rc.delete(keys)
+        yield rc.disconnect()
+    with pytest.raises(ValueError, match="list or tuple"):
+        redis.ShardedConnection("localhost:6379")
