@@ -5,6 +5,8 @@ How this works
 A ``ConnectionSlot`` owns at most one live ``RedisProtocol`` and one supervisor Task that loops:
 connect (bounded by ``connect_timeout``) → handshake (AUTH, SELECT, CLIENT SETNAME, pipelined)
 → report ready to the pool → wait until the connection is lost → back off → again.
+"Lost" is the protocol's ``on_close`` (not the end of a graceful close, which a peer that stopped
+reading can hold forever); a closed connection that cannot finish closing is aborted (``_reap``).
 
 States, visible as ``slot.state``: ``connecting`` (an attempt is in flight: commands may wait
 for it), ``ready``, ``down`` (waiting out the backoff: commands fail at once with "Not
@@ -16,7 +18,9 @@ The first reconnect after a working connection drops is immediate; after ``n`` f
 in a row the wait is ``min(initialDelay * factor**(n-1), maxDelay)``, jittered, as txredisapi.
 A connection counts as working once it stayed up for ``initialDelay``: one dropped sooner (a
 server that accepts and then hangs up, e.g. at ``maxclients``) is a failed attempt, so such a
-server is not redialled in a tight loop.
+server is not redialled in a tight loop. ``wake()`` cuts the current or next backoff short, and a
+young connection closed by an owner that then calls ``wake()`` (Sentinel following a failover)
+is not counted as a failure.
 """
 
 from __future__ import annotations
