@@ -111,7 +111,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--reps", type=int, default=3, help="timed repetitions after the warm-up (≥3)")
     ap.add_argument("--out", default="benchmarks/results", help="directory for results.json/.md, chart.png")
     ap.add_argument("--no-chart", action="store_true", help="skip the PNG")
-    ap.add_argument("--timeout", type=float, default=180.0, help="seconds per client × workload")
+    ap.add_argument("--timeout", type=float, default=90.0, help="seconds per client × workload")
     a = ap.parse_args(argv)
     workloads = parse_list(a.workloads, WORKLOADS, "workloads")
     clients = parse_list(a.clients, CLIENTS, "clients")

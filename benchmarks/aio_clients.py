@@ -112,22 +112,21 @@ class TxRedisAio(Adapter):
         return n // 2 * 2
 
     async def w5(self, n: int) -> int:
-        got = 0
-        done = asyncio.get_running_loop().create_future()
-
-        def on_message(*_: Any) -> None:
-            nonlocal got
-            got += 1
-            if got == n:
-                done.set_result(None)
-
-        sub: Any = self.sub
-        sub.messageReceived = on_message
+        sub = self.sub
         await sub.subscribe(CHANNEL)
+
+        async def consume() -> None:
+            got = 0
+            async for _ in sub:  # the documented way: Message items
+                got += 1
+                if got == n:
+                    return
+
+        task = asyncio.ensure_future(consume())
         c = self.c
         for k in _batches(n, PUBLISH_BATCH):
             await asyncio.gather(*[c.publish(CHANNEL, MESSAGE32) for _ in range(k)])
-        await done
+        await task
         await sub.unsubscribe(CHANNEL)
         return n
 
