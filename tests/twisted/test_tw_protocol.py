@@ -222,3 +222,18 @@ def test_other_reactor_gives_clear_runtime_error() -> None:
     assert len(lines) == 2, out.stdout + out.stderr
     assert "asyncio reactor" in lines[0] and "SelectReactor" in lines[0]
     assert "importing txredis_aio_twisted before" in lines[0] and "--reactor=asyncio" in lines[0]
+
+
+def test_patching_linereceiver_calllater_drives_timeouts() -> None:
+    """txredisapi's tests patch ``redis.LineReceiver.callLater = clock.callLater``; that still works."""
+    clock = Clock()
+    saved = redis.LineReceiver.callLater
+    redis.LineReceiver.callLater = clock.callLater
+    try:
+        p = redis.RedisProtocol(replyTimeout=3)
+        p.makeConnection(StringTransport())
+        d = p.ping()
+        clock.advance(3)
+        assert _failure(d).check(redis.TimeoutError)
+    finally:
+        redis.LineReceiver.callLater = saved
