@@ -97,10 +97,15 @@ def _figure(results: Results, workload: str, client: str) -> Optional[float]:
 
 
 def targets(results: Results) -> list[dict[str, Any]]:
-    """Every target with its measured ratio and verdict (met / missed / n/a)."""
+    """Every target whose clients were run, with its measured ratio and verdict (met / MISSED / n/a)."""
     out = []
+    ran = {c for per in results.values() for c in per}
     for w, ours, versus, minimum in TARGETS:
-        if w not in results:
+        if w not in results or ours not in ran:
+            continue
+        if versus == "best-peer" and not any(CLIENTS[c].kind == "peer" for c in ran):
+            continue
+        if versus != "best-peer" and versus not in ran:
             continue
         a, b = _figure(results, w, ours), _figure(results, w, versus)
         ratio = a / b if a is not None and b else None
