@@ -7,16 +7,37 @@ import functools
 from typing import Any, Awaitable, Callable, Generator, Generic, Optional, Protocol, TypeVar
 
 from .commands import Commands
-from .commands._base import Convert
+from .commands._base import CommandsBase, Convert
 from .errors import RedisError
 from .pipeline import Pipeline
 from .pool import SPECIAL_NAMES, Pool, _copy_result, check_request, is_blocking_request
 from .transaction import Transaction, begin_transaction
 
-__all__ = ["ConnectionHandler", "Connecting"]
+__all__ = ["ConnectionHandler", "Connecting", "HandlerStubs"]
 
 
-class ConnectionHandler(Commands):
+class HandlerStubs(CommandsBase):
+    """txredisapi's transaction/pipeline methods that only make sense on the object returned by
+    ``multi()``/``watch()``/``pipeline()``: on a handler they fail as txredisapi's did."""
+
+    def unwatch(self) -> Any:
+        """UNWATCH on a pool connection (a no-op there; use ``t.unwatch()`` on a transaction)."""
+        return self._execute("UNWATCH")
+
+    async def commit(self) -> Any:
+        """Always fails: commit the transaction object that ``multi()`` returned instead."""
+        raise RedisError("Not in transaction")
+
+    async def discard(self) -> Any:
+        """Always fails: discard on the transaction object that ``multi()`` returned instead."""
+        raise RedisError("Not in transaction")
+
+    async def execute_pipeline(self, raise_on_error: bool = True) -> Any:
+        """Always fails: call it on the object that ``pipeline()`` returned."""
+        raise RedisError("Not currently pipelining commands, please use pipeline() first")
+
+
+class ConnectionHandler(HandlerStubs, Commands):
     """Commands over one ``Pool``: shared connections, least-loaded first.
 
     Blocking commands (BLPOP, XREAD BLOCK, WAIT, ...) lease a connection of their own;
@@ -82,26 +103,10 @@ class ConnectionHandler(Commands):
         """Lease a connection and WATCH ``keys``; commands on the result run at once until multi()."""
         return await begin_transaction(self._pool, self._execute, keys, multi=False)
 
-    def unwatch(self) -> Any:
-        """UNWATCH on a pool connection (a no-op there; use ``t.unwatch()`` on a transaction)."""
-        return self._execute("UNWATCH")
-
-    async def commit(self) -> Any:
-        """Always fails: commit the transaction object that ``multi()`` returned instead."""
-        raise RedisError("Not in transaction")
-
-    async def discard(self) -> Any:
-        """Always fails: discard on the transaction object that ``multi()`` returned instead."""
-        raise RedisError("Not in transaction")
-
     async def pipeline(self) -> Pipeline:
         """Lease a connection for an explicit pipeline; send it with ``execute_pipeline()``."""
         proto = await self._pool.lease()
         return Pipeline(self._pool, proto, self._execute)
-
-    async def execute_pipeline(self, raise_on_error: bool = True) -> Any:
-        """Always fails: call it on the object that ``pipeline()`` returned."""
-        raise RedisError("Not currently pipelining commands, please use pipeline() first")
 
     async def disconnect(self) -> None:
         """Close every connection and stop reconnecting; later commands fail "Not connected"."""

@@ -27,13 +27,13 @@ from typing import Any, Callable, Optional, Sequence
 from ._resp import Raw
 from .client import Connecting, ConnectionHandler
 from .commands import Commands
-from .commands._base import Convert
-from .commands._table import keys_of
+from .commands._base import RAW, Convert
+from .commands._table import command_name, keys_of
 from .commands._table_data import COMMANDS
 from .connection import ConnectionConfig, SSLOption
 from .errors import InvalidArgumentType, RedisError
 from .hashring import HashRing
-from .pool import Pool
+from .pool import Pool, check_poolsize
 
 __all__ = [
     "CrossShardError",
@@ -99,15 +99,10 @@ _ONE_KEY_FIRST = frozenset(
     and len(specs) == 1 and specs[0][1] == ("index", 1) and specs[0][2] == ("range", 0, 1, 0)
 )
 _CACHE_MAX = 65536
-_RAW_REPLY = Raw(lambda r: r)
 
 
 class CrossShardError(RedisError, ValueError):
     """A multi-key command whose keys live on different shards (nothing was sent)."""
-
-
-def _name(x: Any) -> str:
-    return (x.decode("utf-8", "replace") if isinstance(x, bytes) else str(x)).upper()
 
 
 class ShardedConnectionHandler(Commands):
@@ -170,7 +165,7 @@ class ShardedConnectionHandler(Commands):
     def _execute(self, *args: Any, convert: Convert = None) -> Any:
         if args[0] in _ONE_KEY_FIRST and len(args) > 1:
             return self._node(args[1], args)._execute(*args, convert=convert)
-        name = _name(args[0])
+        name = command_name(args)
         if name in _SPLIT:
             return self._split(name, args, convert)
         if name in _TRANSACTION:
@@ -224,7 +219,7 @@ class ShardedConnectionHandler(Commands):
                  convert: Convert) -> Any:
         self._encode(parts[0][1])
         raw = type(convert) is Raw
-        node_convert: Convert = _RAW_REPLY if raw else None
+        node_convert: Convert = RAW if raw else None
         futs = [node._execute(*a, convert=node_convert) for node, a in parts]
         return self._loop.create_task(_merged(futs, merge, convert))
 
@@ -310,11 +305,6 @@ ShardedConnecting = Connecting  # the name this module exported before Connectin
 # -- the connection functions ------------------------------------------------------------------
 
 
-def _check_poolsize(poolsize: Any) -> None:
-    if not isinstance(poolsize, int) or isinstance(poolsize, bool) or poolsize < 1:
-        raise ValueError(f"Redis poolsize must be an integer, not {poolsize!r}")
-
-
 def _parse_hosts(hosts: Any) -> list[tuple[str, int]]:
     if not isinstance(hosts, (list, tuple)) or not hosts:
         raise ValueError(_TCP_ERR)
@@ -335,7 +325,7 @@ def _sharded_tcp(
     client_name: Optional[str],
 ) -> ShardedConnectionHandler:
     addrs = _parse_hosts(hosts)
-    _check_poolsize(poolsize)
+    check_poolsize(poolsize)
     configs = [
         ConnectionConfig(
             host=host[1:-1] if host.startswith("[") else host, port=port, dbid=dbid,
@@ -356,7 +346,7 @@ def _sharded_unix(
 ) -> ShardedUnixConnectionHandler:
     if not isinstance(paths, (list, tuple)) or not paths or not all(isinstance(p, str) for p in paths):
         raise ValueError(_UNIX_ERR)
-    _check_poolsize(poolsize)
+    check_poolsize(poolsize)
     configs = [
         ConnectionConfig(
             host=None, path=path, dbid=dbid, reconnect=reconnect, charset=charset,

@@ -322,3 +322,33 @@ async def test_unawaited_queue_time_errors_are_not_logged(rc) -> None:
         assert [ctx for ctx in logged if "never retrieved" in ctx.get("message", "")] == []
     finally:
         loop.set_exception_handler(old)
+
+
+# -- (11) one command-name helper, one identity converter, one poolsize check ------------------------
+
+
+def test_command_name_is_the_one_helper() -> None:
+    """command_name(args) upper-cases str and bytes names (undecodable bytes replaced, never an
+    error) and is what pool, transaction and sharding use."""
+    from txredis_aio import pool, sharding, transaction
+    from txredis_aio.commands._table import command_name
+
+    assert command_name(("get", "k")) == "GET"
+    assert command_name((b"bLpOp", b"k", 0)) == "BLPOP"
+    assert command_name((b"\xff\xfe",)) == "\ufffd\ufffd"
+    assert command_name(()) == ""
+    for mod in (pool, transaction, sharding):
+        assert mod.command_name is command_name
+        assert not hasattr(mod, "_name")
+
+
+async def test_raw_constant_and_poolsize_check(rc) -> None:
+    """RAW is the shared identity converter (DUMP returns bytes through it); sharded connection
+    functions validate poolsize with the pool's own check and message."""
+    from txredis_aio.commands._base import RAW
+
+    await rc.set("dumped", "v")
+    payload = await rc.dump("dumped")
+    assert isinstance(payload, bytes) and payload == await rc.execute_command("DUMP", "dumped", post_proc=RAW)
+    with pytest.raises(ValueError, match="Redis poolsize must be an integer, not 0"):
+        redis.lazyShardedConnectionPool(["127.0.0.1:1"], poolsize=0)

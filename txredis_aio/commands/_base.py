@@ -6,9 +6,11 @@ from typing import Any, Callable, Optional, Union
 
 from .._resp import Raw, list_or_args
 
-__all__ = ["CommandsBase", "Convert", "Raw", "list_or_args"]
+__all__ = ["RAW", "CommandsBase", "Convert", "Raw", "list_or_args"]
 
 Convert = Optional[Union[Callable[[Any], Any], Raw]]
+#: The identity converter: the reply exactly as parsed (bytes undecoded, numbers unconverted).
+RAW = Raw(lambda r: r)
 
 
 class CommandsBase:

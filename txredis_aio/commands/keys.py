@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Optional
 
 from ..errors import InvalidData, RedisError
-from ._base import CommandsBase, Raw, list_or_args
+from ._base import RAW, CommandsBase, list_or_args
 
 __all__ = ["KeyCommands", "expire_options", "scan_args", "scan_pages"]
 
@@ -198,7 +198,7 @@ class KeyCommands(CommandsBase):
 
         https://redis.io/commands/dump
         """
-        return self._execute("DUMP", key, convert=Raw(lambda r: r))
+        return self._execute("DUMP", key, convert=RAW)
 
     def restore(
         self,

@@ -14,7 +14,7 @@ import hashlib
 from typing import Any, Iterable, Optional, Union
 
 from ..errors import NoScriptRunning, ResponseError, ScriptDoesNotExist
-from ._base import CommandsBase, Raw
+from ._base import RAW, CommandsBase
 from ._replies import label, labelled_dict, map_error
 
 __all__ = ["Script", "ScriptingCommands"]
@@ -217,7 +217,7 @@ class ScriptingCommands(CommandsBase):
 
     def function_dump(self) -> Any:
         """A serialized payload of every library (raw bytes, never decoded). https://redis.io/commands/function-dump"""
-        return self._execute("FUNCTION", "DUMP", convert=Raw(lambda r: r))
+        return self._execute("FUNCTION", "DUMP", convert=RAW)
 
     def function_restore(self, payload: bytes, policy: Optional[str] = None) -> Any:
         """Restore libraries from ``function_dump`` output (``policy``: APPEND/FLUSH/REPLACE).
