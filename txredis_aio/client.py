@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from typing import Any, Awaitable, Callable, Generator, Generic, Optional, Protocol, TypeVar
+from typing import Any, Awaitable, Callable, Generator, Generic, NoReturn, Optional, Protocol, TypeVar
 
 from .commands import Commands
 from .commands._base import CommandsBase, Convert
@@ -20,19 +20,19 @@ class HandlerStubs(CommandsBase):
     """txredisapi's transaction/pipeline methods that only make sense on the object returned by
     ``multi()``/``watch()``/``pipeline()``: on a handler they fail as txredisapi's did."""
 
-    def unwatch(self) -> Any:
+    def unwatch(self) -> asyncio.Future[str]:
         """UNWATCH on a pool connection (a no-op there; use ``t.unwatch()`` on a transaction)."""
         return self._execute("UNWATCH")
 
-    async def commit(self) -> Any:
+    async def commit(self) -> NoReturn:
         """Always fails: commit the transaction object that ``multi()`` returned instead."""
         raise RedisError("Not in transaction")
 
-    async def discard(self) -> Any:
+    async def discard(self) -> NoReturn:
         """Always fails: discard on the transaction object that ``multi()`` returned instead."""
         raise RedisError("Not in transaction")
 
-    async def execute_pipeline(self, raise_on_error: bool = True) -> Any:
+    async def execute_pipeline(self, raise_on_error: bool = True) -> NoReturn:
         """Always fails: call it on the object that ``pipeline()`` returned."""
         raise RedisError("Not currently pipelining commands, please use pipeline() first")
 
@@ -139,7 +139,8 @@ def _seen(f: asyncio.Future[Any]) -> None:
 
 
 class _Closable(Protocol):
-    async def disconnect(self) -> None: ...
+    async def disconnect(self) -> None:
+        """Close every connection and stop reconnecting."""
 
 
 H = TypeVar("H", bound=_Closable)

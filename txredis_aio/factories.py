@@ -66,7 +66,7 @@ def Connection(
     ssl_context_factory: SSLOption = False, connectTimeout: Optional[float] = None,
     replyTimeout: Optional[float] = None, convertNumbers: bool = True,
     username: Optional[str] = None, *, use_ssl: bool = False, client_name: Optional[str] = None,
-) -> Connecting:
+) -> Connecting[ConnectionHandler]:
     """One connection; await it for the handler."""
     return _tcp(host, port, dbid, 1, reconnect, charset, password, ssl_context_factory,
                 connectTimeout, replyTimeout, convertNumbers, username, use_ssl,
@@ -91,7 +91,7 @@ def ConnectionPool(
     ssl_context_factory: SSLOption = False, connectTimeout: Optional[float] = None,
     replyTimeout: Optional[float] = None, convertNumbers: bool = True,
     username: Optional[str] = None, *, use_ssl: bool = False, client_name: Optional[str] = None,
-) -> Connecting:
+) -> Connecting[ConnectionHandler]:
     """A pool of ``poolsize`` connections; await it for the handler."""
     return _tcp(host, port, dbid, poolsize, reconnect, charset, password, ssl_context_factory,
                 connectTimeout, replyTimeout, convertNumbers, username, use_ssl,
@@ -116,7 +116,7 @@ def UnixConnection(
     connectTimeout: Optional[float] = None, replyTimeout: Optional[float] = None,
     convertNumbers: bool = True, username: Optional[str] = None, *,
     client_name: Optional[str] = None,
-) -> Connecting:
+) -> Connecting[ConnectionHandler]:
     """One Unix-socket connection; await it for the handler."""
     return _unix(path, dbid, 1, reconnect, charset, password, connectTimeout, replyTimeout,
                  convertNumbers, username, client_name)._connected
@@ -140,7 +140,7 @@ def UnixConnectionPool(
     connectTimeout: Optional[float] = None, replyTimeout: Optional[float] = None,
     convertNumbers: bool = True, username: Optional[str] = None, *,
     client_name: Optional[str] = None,
-) -> Connecting:
+) -> Connecting[ConnectionHandler]:
     """A pool of Unix-socket connections; await it for the handler."""
     return _unix(path, dbid, poolsize, reconnect, charset, password, connectTimeout,
                  replyTimeout, convertNumbers, username, client_name)._connected

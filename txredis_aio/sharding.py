@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from functools import partial
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, NoReturn, Optional, Sequence
 
 from ._resp import Raw
 from .client import Connecting, ConnectionHandler
@@ -225,31 +225,31 @@ class ShardedConnectionHandler(Commands):
 
     # -- what cannot be sharded ----------------------------------------------------------------
 
-    def multi(self, *args: Any, **kwargs: Any) -> Any:
+    def multi(self, *args: Any, **kwargs: Any) -> NoReturn:
         """Not supported: a transaction cannot span shards."""
         raise NotImplementedError("Transactions (MULTI) are not supported across shards")
 
-    def watch(self, *args: Any, **kwargs: Any) -> Any:
+    def watch(self, *args: Any, **kwargs: Any) -> NoReturn:
         """Not supported: a transaction cannot span shards."""
         raise NotImplementedError("WATCH is not supported across shards")
 
-    def unwatch(self, *args: Any, **kwargs: Any) -> Any:
+    def unwatch(self, *args: Any, **kwargs: Any) -> NoReturn:
         """Not supported: a transaction cannot span shards."""
         raise NotImplementedError("UNWATCH is not supported across shards")
 
-    def commit(self, *args: Any, **kwargs: Any) -> Any:
+    def commit(self, *args: Any, **kwargs: Any) -> NoReturn:
         """Not supported: a transaction cannot span shards."""
         raise NotImplementedError("Transactions (EXEC) are not supported across shards")
 
-    def discard(self, *args: Any, **kwargs: Any) -> Any:
+    def discard(self, *args: Any, **kwargs: Any) -> NoReturn:
         """Not supported: a transaction cannot span shards."""
         raise NotImplementedError("Transactions (DISCARD) are not supported across shards")
 
-    def pipeline(self, *args: Any, **kwargs: Any) -> Any:
+    def pipeline(self, *args: Any, **kwargs: Any) -> NoReturn:
         """Not supported (txredisapi's message)."""
         raise NotImplementedError("Pipelining is not supported across shards")
 
-    def execute_pipeline(self, *args: Any, **kwargs: Any) -> Any:
+    def execute_pipeline(self, *args: Any, **kwargs: Any) -> NoReturn:
         """Not supported: there is no sharded pipeline."""
         raise NotImplementedError("Pipelining is not supported across shards")
 

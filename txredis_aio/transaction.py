@@ -98,14 +98,14 @@ class Transaction(Commands):
 
     # -- transaction control -----------------------------------------------------------------
 
-    def watch(self, keys: Any) -> Any:
+    def watch(self, keys: Any) -> asyncio.Future[Transaction]:
         """WATCH more keys on this connection; resolves with this same transaction object."""
         if self._proto is None:
             raise RedisError("Transaction already finished; start a new one on the handler")
         keys = list_or_args("watch", keys, ())
         return _then_self(self, self._execute("WATCH", *keys))
 
-    def multi(self, keys: Any = None) -> Any:
+    def multi(self, keys: Any = None) -> asyncio.Future[Transaction]:
         """Start queuing (MULTI), after WATCHing ``keys`` if given; resolves with ``self``."""
         if self._proto is None:
             raise RedisError("Transaction already finished; start a new one on the handler")
@@ -116,7 +116,7 @@ class Transaction(Commands):
         self.inMulti = True
         return _then_self(self, fut, last)
 
-    def commit(self) -> Any:
+    def commit(self) -> asyncio.Future[list[Any]]:
         """EXEC: a Future of the replies, each converted as its command would be outside MULTI.
 
         Raises ``WatchError`` when a watched key changed, ``ExecAbortError`` when a command was
@@ -134,13 +134,13 @@ class Transaction(Commands):
 
         return self._finish(("EXEC",), Raw(results))
 
-    def discard(self) -> Any:
+    def discard(self) -> asyncio.Future[str]:
         """DISCARD the queued commands (and forget watched keys); returns the connection."""
         if not self.inMulti:
             raise RedisError("Not in transaction")
         return self._finish(("DISCARD",), None)
 
-    def unwatch(self) -> Any:
+    def unwatch(self) -> asyncio.Future[str]:
         """UNWATCH. While only watching, this ends the transaction and returns the connection."""
         if self.inMulti or self._proto is None:
             return self._execute("UNWATCH")

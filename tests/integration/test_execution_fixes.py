@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from typing import Any
 
 import pytest
 
@@ -352,3 +353,27 @@ async def test_raw_constant_and_poolsize_check(rc) -> None:
     assert isinstance(payload, bytes) and payload == await rc.execute_command("DUMP", "dumped", post_proc=RAW)
     with pytest.raises(ValueError, match="Redis poolsize must be an integer, not 0"):
         redis.lazyShardedConnectionPool(["127.0.0.1:1"], poolsize=0)
+
+
+# -- (12) precise types --------------------------------------------------------------------------------
+
+
+def test_public_return_types_are_precise() -> None:
+    """The non-lazy connection functions return Connecting[ConnectionHandler]; the transaction
+    control methods say what their Futures hold (checked on the runtime annotations)."""
+    from typing import get_type_hints
+
+    from txredis_aio import factories
+    from txredis_aio.client import Connecting, ConnectionHandler
+    from txredis_aio.transaction import Transaction
+
+    for fn in (factories.Connection, factories.ConnectionPool, factories.UnixConnection,
+               factories.UnixConnectionPool):
+        assert get_type_hints(fn)["return"] == Connecting[ConnectionHandler], fn.__name__
+    hints = {m: get_type_hints(getattr(Transaction, m))["return"]
+             for m in ("watch", "multi", "commit", "discard", "unwatch")}
+    assert hints == {
+        "watch": asyncio.Future[Transaction], "multi": asyncio.Future[Transaction],
+        "commit": asyncio.Future[list[Any]], "discard": asyncio.Future[str],
+        "unwatch": asyncio.Future[str],
+    }

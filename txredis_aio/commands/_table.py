@@ -17,6 +17,8 @@ __all__ = [
 
 
 class CommandInfo(NamedTuple):
+    """One command's COMMAND INFO facts (name lower-case, ``container|sub`` for subcommands)."""
+
     name: str
     arity: int
     flags: frozenset[str]
