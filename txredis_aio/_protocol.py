@@ -147,9 +147,10 @@ class RedisProtocol(asyncio.Protocol):
         pending = self._pending
         pending.append((fut, convert, deadline))
         if self._flush_handle is None:
-            if len(pending) == 1 and self.transport is not None:
-                # An idle connection: nothing to coalesce with yet, so send now and save the
-                # sequential caller a loop iteration; commands that follow it coalesce.
+            if len(pending) == 1 and not self.leased and self.transport is not None:
+                # An idle shared connection: nothing to coalesce with yet, so send now and save
+                # the sequential caller a loop iteration; commands that follow it coalesce. A
+                # leased one (transaction, pipeline) expects a burst: keep it in one write.
                 self.transport.write(data)
                 return fut
             self._flush_handle = self._loop.call_soon(self._flush)

@@ -72,6 +72,18 @@ async def test_commands_behind_a_pending_one_are_coalesced() -> None:
     assert [f.result() for f in futs] == list(range(10))
 
 
+async def test_leased_connection_keeps_a_burst_in_one_write() -> None:
+    """On a leased connection (transaction, pipeline) even the first command waits for the loop,
+    so MULTI ... EXEC issued together leave in one write."""
+    p, t = make()
+    p.leased = True
+    for args in (("MULTI",), ("INCR", "n"), ("INCR", "n"), ("EXEC",)):
+        p.execute(args)
+    assert t.writes == []
+    await asyncio.sleep(0)
+    assert len(t.writes) == 1 and t.writes[0].count(b"*") == 4
+
+
 async def test_caller_supplied_future_receives_reply_error_and_loss() -> None:
     """A ``fut=`` object gets the converted reply, a reply error, or the lost-connection error."""
     p, t = make()
