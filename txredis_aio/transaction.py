@@ -78,14 +78,11 @@ class Transaction(Commands):
         if special:
             check_request(args, self._pool, leased=True)
         if self.inMulti:
-            fut = proto.execute(args, None)
+            fut = proto.execute(args, None, self._timed())
             self._queued.append(fut)
             if not special or command_name(args) not in _NOT_QUEUED:
                 self._converts.append(convert)
             return fut
-        blocked = self._blocked
-        if blocked is not None and blocked.done():
-            blocked = self._blocked = None
         if special and is_blocking_request(args):
             # Keep the reply slot to ourselves: the lease must outlive a cancelled caller.
             inner = proto.execute(args, convert, False)
@@ -93,8 +90,17 @@ class Transaction(Commands):
             outer: asyncio.Future[Any] = self._pool.loop.create_future()
             inner.add_done_callback(functools.partial(_copy_result, outer))
             return outer
-        # Behind a blocked command, replies wait as long as it does: no replyTimeout.
-        return proto.execute(args, convert, blocked is None)
+        return proto.execute(args, convert, self._timed())
+
+    def _timed(self) -> bool:
+        """Whether replyTimeout may apply: not behind a blocking command still waiting."""
+        blocked = self._blocked
+        if blocked is None:
+            return True
+        if blocked.done():
+            self._blocked = None
+            return True
+        return False
 
     # -- transaction control -----------------------------------------------------------------
 
@@ -112,7 +118,7 @@ class Transaction(Commands):
         last = None
         if keys is not None:
             last = self.watch(keys)
-        fut = self._proto.execute(("MULTI",), None)
+        fut = self._proto.execute(("MULTI",), None, self._timed())
         self.inMulti = True
         return _then_self(self, fut, last)
 
@@ -149,10 +155,9 @@ class Transaction(Commands):
     def _finish(self, args: tuple, convert: Convert) -> Any:
         proto = self._proto
         assert proto is not None
-        blocked = self._blocked
         queued = self._queued
         try:
-            fut = proto.execute(args, convert, blocked is None or blocked.done())
+            fut = proto.execute(args, convert, self._timed())
         finally:
             self._end()
         if queued:

@@ -377,3 +377,20 @@ def test_public_return_types_are_precise() -> None:
         "commit": asyncio.Future[list[Any]], "discard": asyncio.Future[str],
         "unwatch": asyncio.Future[str],
     }
+
+
+async def test_watching_blpop_then_multi_is_not_timed_out(redis_server: RedisServer) -> None:
+    """With replyTimeout=0.3, a watching transaction's BLPOP (1 s) followed by multi(), queued
+    commands and commit(): nothing behind the BLPOP is timed out, the EXEC succeeds."""
+    rc = await redis.ConnectionPool(redis_server.host, redis_server.port, poolsize=2, replyTimeout=0.3)
+    try:
+        t = await rc.watch("w-key")
+        b = t.blpop(["nothing-here"], 1)
+        m = t.multi()
+        t.set("w-key", "x")
+        assert await t.commit() == ["OK"]
+        assert await b is None and await m is t
+        assert rc._pool.connected == 2
+        await rc.delete("w-key")
+    finally:
+        await rc.disconnect()
