@@ -278,21 +278,21 @@ def _convert_all(reply: list, converts: list[Convert], decode: Callable[[Any], A
 
 def _then_self(t: Transaction, fut: Any, earlier: Any = None) -> asyncio.Future[Transaction]:
     """A Future that resolves with ``t`` once ``fut`` (and ``earlier``) replied without error."""
-    loop = asyncio.get_running_loop()
-    out: asyncio.Future[Transaction] = loop.create_future()
-    waiting = [f for f in (earlier, fut) if f is not None]
-
-    def done(f: asyncio.Future[Any]) -> None:
-        exc = None if f.cancelled() else f.exception()
-        if out.done():
-            return
-        if f.cancelled():
-            out.cancel()
-        elif exc is not None:
-            out.set_exception(exc)
-        elif f is waiting[-1]:
-            out.set_result(t)
-
-    for f in waiting:
-        f.add_done_callback(done)
+    out: asyncio.Future[Transaction] = t._pool.loop.create_future()
+    if earlier is not None:
+        earlier.add_done_callback(functools.partial(_then_done, out, None))
+    fut.add_done_callback(functools.partial(_then_done, out, t))
     return out
+
+
+def _then_done(out: asyncio.Future[Transaction], t: Optional[Transaction], f: asyncio.Future[Any]) -> None:
+    """An earlier step's failure fails ``out``; the last step's success resolves it with ``t``."""
+    exc = None if f.cancelled() else f.exception()
+    if out.done():
+        return
+    if f.cancelled():
+        out.cancel()
+    elif exc is not None:
+        out.set_exception(exc)
+    elif t is not None:
+        out.set_result(t)
