@@ -394,3 +394,24 @@ async def test_watching_blpop_then_multi_is_not_timed_out(redis_server: RedisSer
         await rc.delete("w-key")
     finally:
         await rc.disconnect()
+
+
+async def test_shutdown_stops_reconnecting_but_abort_does_not() -> None:
+    """shutdown(abort=True) leaves reconnection on; shutdown(save=False) stops it first (as
+    txredisapi's stopTrying), so the pool does not redial the stopped server."""
+    srv = RedisServer()
+    srv.start()
+    try:
+        rc = await redis.ConnectionPool(srv.host, srv.port, poolsize=2)
+        try:
+            with pytest.raises(redis.ResponseError):
+                await rc.shutdown(abort=True)  # no shutdown in progress: an error reply
+            assert rc._pool.config.reconnect
+            with pytest.raises(redis.ConnectionError):
+                await rc.shutdown(save=False)
+            assert not rc._pool.config.reconnect
+            await wait_for(lambda: all(s.state == "closed" for s in rc._pool._slots))
+        finally:
+            await rc.disconnect()
+    finally:
+        srv.cleanup()
