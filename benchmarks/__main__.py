@@ -152,6 +152,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     ts = report.targets(results)
     print()
     print(report.table(results, workloads, clients))
+    print("\nClient CPU per operation, µs (steadier than wall time on a busy machine; lower is better):")
+    print(report.cpu_table(results, [w for w in workloads], [c for c in clients if c != "redis-benchmark"]))
     print("\nTargets (txredis_aio on the default asyncio loop):")
     print(report.targets_text(ts))
     print(f"\n{elapsed:.0f} s; load average {info['loadavg_start'][0]:.1f} → {info['loadavg_end'][0]:.1f} "
@@ -171,6 +173,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         json.dump(doc, f, indent=1)
     with open(os.path.join(a.out, "results.md"), "w") as f:
         f.write(report.table(results, workloads, clients, markdown=True) + "\n\n")
+        f.write("Client CPU per operation, µs (lower is better):\n\n")
+        f.write(report.cpu_table(results, workloads, [c for c in clients if c != "redis-benchmark"],
+                                 markdown=True) + "\n\n")
         f.write("Targets:\n\n```\n" + report.targets_text(ts) + "\n```\n")
     if not a.no_chart:
         title = (f"txredis_aio benchmarks, {started:%Y-%m-%d %H:%M} UTC — {info['cpu']}, "

@@ -84,6 +84,24 @@ def table(results: Results, workloads: list[str], clients: list[str], markdown: 
     return "\n".join(out)
 
 
+def cpu_table(results: Results, workloads: list[str], clients: list[str], markdown: bool = False) -> str:
+    """The client process's CPU microseconds per operation (median): lower is better."""
+    head = ["client"] + [f"{w} (µs)" for w in workloads]
+    rows = [head]
+    for c in clients:
+        row = [c]
+        for w in workloads:
+            cpu = (results.get(w, {}).get(c) or {}).get("cpu_us_per_op")
+            row.append(f"{statistics.median(cpu):,.1f}" if cpu else "–")
+        rows.append(row)
+    if markdown:
+        out = ["| " + " | ".join(head) + " |", "|" + "|".join([" --- "] + [" ---: "] * len(workloads)) + "|"]
+        return "\n".join(out + ["| " + " | ".join(r) + " |" for r in rows[1:]])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    return "\n".join("  ".join(r[0].ljust(widths[0]) if j == 0 else r[j].rjust(widths[j])
+                               for j in range(len(r))) for r in rows)
+
+
 def _figure(results: Results, workload: str, client: str) -> Optional[float]:
     if client == "best-peer":
         if workload == "W2":  # a peer may do better on its default pool than on one connection
