@@ -6,11 +6,12 @@ import asyncio
 import functools
 from typing import Any, Awaitable, Callable, Generator, Generic, NoReturn, Optional, Protocol, TypeVar
 
+from ._requests import SPECIAL_NAMES, check_request, is_blocking_request
 from .commands import Commands
 from .commands._base import CommandsBase, Convert
 from .errors import RedisError
 from .pipeline import Pipeline
-from .pool import SPECIAL_NAMES, Pool, _copy_result, check_request, is_blocking_request
+from .pool import Pool, _copy_result
 from .transaction import Transaction, begin_transaction
 
 __all__ = ["ConnectionHandler", "Connecting", "HandlerStubs"]

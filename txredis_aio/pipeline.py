@@ -27,10 +27,11 @@ import weakref
 from typing import Any, Callable, Optional
 
 from ._protocol import RedisProtocol
+from ._requests import SPECIAL_NAMES, check_request, is_blocking_request
 from .commands import Commands
 from .commands._base import Convert
 from .errors import ConnectionError, InvalidResponse, RedisError, ResponseError
-from .pool import SPECIAL_NAMES, Pool, _copy_result, check_request, is_blocking_request
+from .pool import Pool, _copy_result
 
 __all__ = ["Pipeline"]
 

@@ -31,12 +31,13 @@ import weakref
 from typing import Any, Callable, Optional, Sequence
 
 from ._protocol import RedisProtocol
+from ._requests import SPECIAL_NAMES, check_request, is_blocking_request
 from ._resp import Raw, list_or_args
 from .commands import Commands
 from .commands._base import Convert
 from .commands._table import command_name
 from .errors import RedisError, ResponseError, WatchError
-from .pool import SPECIAL_NAMES, Pool, _copy_result, check_request, is_blocking_request
+from .pool import Pool, _copy_result
 
 __all__ = ["Transaction", "begin_transaction"]
 

@@ -330,15 +330,15 @@ async def test_unawaited_queue_time_errors_are_not_logged(rc) -> None:
 
 def test_command_name_is_the_one_helper() -> None:
     """command_name(args) upper-cases str and bytes names (undecodable bytes replaced, never an
-    error) and is what pool, transaction and sharding use."""
-    from txredis_aio import pool, sharding, transaction
+    error) and is what the request checks, transaction and sharding use."""
+    from txredis_aio import _requests, sharding, transaction
     from txredis_aio.commands._table import command_name
 
     assert command_name(("get", "k")) == "GET"
     assert command_name((b"bLpOp", b"k", 0)) == "BLPOP"
     assert command_name((b"\xff\xfe",)) == "\ufffd\ufffd"
     assert command_name(()) == ""
-    for mod in (pool, transaction, sharding):
+    for mod in (_requests, transaction, sharding):
         assert mod.command_name is command_name
         assert not hasattr(mod, "_name")
 
