@@ -13,8 +13,9 @@ How this works
   backoff), and "Not connected" (nothing was written; refresh, backoff). Only then does a Task
   (``_run``) take over. Anything else — a lost connection, a reply timeout — may have run and
   goes to the caller as is, after scheduling a refresh.
-* More than ``max_redirects`` MOVED/ASK for one command raise ``ClusterError``; more than
-  ``retry_attempts`` refusals re-raise the last one.
+* More than ``max_redirects`` MOVED/ASK for one command raise ``ClusterError`` (from the third
+  on, each waits 50 ms, doubling: nodes may disagree for a moment while a slot is handed
+  over); more than ``retry_attempts`` refusals re-raise the last one.
 * Keyless commands: PING, FLUSHDB, FLUSHALL, DBSIZE, KEYS and SCRIPT LOAD/FLUSH/EXISTS run on
   every primary and merge; any other goes to one random primary (``node(addr)`` targets one).
 """
@@ -210,6 +211,8 @@ class ClusterHandler(ClusterMultiKeyCommands, ClusterTopology, Commands):
                             f"Cluster: gave up on {_name(args)} after {redirects - 1} redirections; "
                             f"last reply: {exc}"
                         ) from exc
+                    if redirects > 2:  # nodes that disagree for a moment (a slot being handed over)
+                        await asyncio.sleep(self.retry_base * 2 ** (redirects - 3))
                     rslot, addr = parse_redirect(str(exc))
                     asking = isinstance(exc, AskError)
                     self.stats["ask" if asking else "moved"] += 1
