@@ -12,17 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from .commands._table import _text, command_name, is_blocking
 from .commands._table_data import COMMANDS
-from .errors import RedisError
+from .errors import ConnectionModeError
 
 if TYPE_CHECKING:
     from .pool import Pool
 
 __all__ = ["BLOCKING_NAMES", "SPECIAL_NAMES", "ConnectionModeError", "check_request", "is_blocking_request"]
-
-
-class ConnectionModeError(RedisError):
-    """A command that would change how a shared connection replies (SUBSCRIBE, MONITOR, CLIENT
-    REPLY OFF, HELLO 3...) or switch only one pooled connection (SELECT): refused, nothing sent."""
 
 
 def _spellings(names: Any) -> frozenset[Any]:

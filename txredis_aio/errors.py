@@ -14,6 +14,7 @@ __all__ = [
     "ClusterDownError",
     "ConnectError",
     "ConnectionError",
+    "ConnectionModeError",
     "ExecAbortError",
     "HandshakeError",
     "InvalidArgumentType",
@@ -125,6 +126,11 @@ class InvalidData(RedisError):
 
 class InvalidArgumentType(InvalidData, TypeError):
     """An argument is not str, bytes, int or float. Also a ``TypeError``."""
+
+
+class ConnectionModeError(RedisError):
+    """A command that would change how a shared connection replies (SUBSCRIBE, MONITOR, CLIENT
+    REPLY OFF, HELLO 3...) or switch only one pooled connection (SELECT): refused, nothing sent."""
 
 
 class WatchError(RedisError):
