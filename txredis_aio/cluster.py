@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Optional
 
 from ._crc16 import slot_of
 from ._resp import make_encoder
-from .client import Connecting, ConnectionHandler
+from .client import Connecting, ConnectionHandler, HandlerStubs
 from .cluster_batch import ClusterPipeline, ClusterTransaction
 from .cluster_commands import ClusterMultiKeyCommands
 from .cluster_nodes import (
@@ -45,7 +45,7 @@ from .cluster_pubsub import ClusterShardSubscriber
 from .cluster_topology import parse_address, parse_redirect
 from .commands import Commands
 from .commands._base import Convert
-from .commands._table import is_readonly
+from .commands._table import command_name, is_readonly
 from .connection import SSLOption
 from .errors import (
     AskError,
@@ -84,11 +84,6 @@ def _consume(fut: asyncio.Future[Any]) -> None:
         fut.exception()
 
 
-def _name(args: tuple) -> str:
-    a = args[0]
-    return (a.decode("utf-8", "replace") if isinstance(a, bytes) else str(a)).upper()
-
-
 def _same(results: list[Any]) -> Any:
     return results[0]
 
@@ -110,7 +105,7 @@ _FANOUT: dict[str, Callable[[list[Any]], Any]] = {
 }
 
 
-class ClusterHandler(ClusterMultiKeyCommands, ClusterTopology, Commands):
+class ClusterHandler(HandlerStubs, ClusterMultiKeyCommands, ClusterTopology, Commands):
     """Commands over a Redis Cluster (see module docstring). Made by ``ClusterConnection``."""
 
     max_redirects = 5
@@ -158,19 +153,19 @@ class ClusterHandler(ClusterMultiKeyCommands, ClusterTopology, Commands):
             if slot_of(k, charset) != slot:
                 described = ", ".join(f"{k!r} (slot {slot_of(k, charset)})" for k in keys)
                 raise CrossSlotError(
-                    f"CROSSSLOT Keys in request don't hash to the same slot: {_name(args)} {described}"
+                    f"CROSSSLOT Keys in request don't hash to the same slot: {command_name(args)} {described}"
                 )
         return slot
 
     def _keyless(self, args: tuple, convert: Convert) -> Any:
-        name = _name(args)
+        name = command_name(args)
         if name in _NOT_SHAREABLE:
             raise RedisError(
                 f"{name} cannot run on a cluster handler: use sharded_subscriber() for SSUBSCRIBE, "
                 "scan_iter() for SCAN, node(addr) for one node's connections"
             )
         if len(args) > 1 and name == "SCRIPT":
-            name = f"{name} {_name(args[1:])}"
+            name = f"{name} {command_name(args[1:])}"
         merge = _FANOUT.get(name)
         if merge is not None:
             self._encode(args)
@@ -208,7 +203,7 @@ class ClusterHandler(ClusterMultiKeyCommands, ClusterTopology, Commands):
                     redirects += 1
                     if redirects > self.max_redirects:
                         raise ClusterError(
-                            f"Cluster: gave up on {_name(args)} after {redirects - 1} redirections; "
+                            f"Cluster: gave up on {command_name(args)} after {redirects - 1} redirections; "
                             f"last reply: {exc}"
                         ) from exc
                     if redirects > 2:  # nodes that disagree for a moment (a slot being handed over)
@@ -309,24 +304,12 @@ class ClusterHandler(ClusterMultiKeyCommands, ClusterTopology, Commands):
         t = ClusterTransaction(self)
         return await t.begin(keys, multi=False)
 
-    def unwatch(self) -> Any:
-        """UNWATCH on a shared connection (a no-op there; use ``t.unwatch()`` on a transaction)."""
-        return self._execute("UNWATCH")
-
-    async def commit(self) -> Any:
-        """Always fails: commit the transaction object that ``multi()`` returned instead."""
-        raise RedisError("Not in transaction")
-
-    async def discard(self) -> Any:
-        """Always fails: discard on the transaction object that ``multi()`` returned instead."""
-        raise RedisError("Not in transaction")
-
-    async def execute_pipeline(self, raise_on_error: bool = True) -> Any:
-        """Always fails: call it on the object that ``pipeline()`` returned."""
-        raise RedisError("Not currently pipelining commands, please use pipeline() first")
-
     async def __aenter__(self) -> ClusterHandler:
-        await self.wait_all_ready()
+        try:
+            await self.wait_all_ready()
+        except BaseException:
+            await self.disconnect()
+            raise
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

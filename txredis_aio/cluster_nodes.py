@@ -21,8 +21,8 @@ from typing import Any, Callable, Iterable, Optional, Sequence, Union
 from ._compat import timeout as _timeout
 from ._crc16 import SLOTS, slot_of
 from ._protocol import RedisProtocol
-from ._resp import Raw
 from .cluster_topology import ShardInfo, parse_address, parse_shards, parse_slots
+from .commands._base import RAW
 from .commands._table import command_info, keys_of
 from .connection import ConnectionConfig
 from .errors import (
@@ -286,12 +286,12 @@ class ClusterTopology:
                         raise why from None
                     raise
                 try:
-                    raw = await proto.execute(("CLUSTER", "SHARDS"), Raw(lambda r: r))
+                    raw = await proto.execute(("CLUSTER", "SHARDS"), RAW)
                     return parse_shards(raw, host, bool(self._config.get("tls")))
                 except ResponseError as e:
                     if "unknown" not in str(e).lower():
                         raise
-                raw = await proto.execute(("CLUSTER", "SLOTS"), Raw(lambda r: r))
+                raw = await proto.execute(("CLUSTER", "SLOTS"), RAW)
                 return parse_slots(raw, host)
         finally:
             if node is None:

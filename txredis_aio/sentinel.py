@@ -37,8 +37,8 @@ import hiredis
 
 from ._compat import timeout as _timeout
 from ._protocol import RedisProtocol
-from ._resp import Raw
 from .client import ConnectionHandler
+from .commands._base import RAW
 from .connection import ConnectionConfig, SSLOption
 from .errors import (
     ConnectError,
@@ -59,7 +59,7 @@ log = logging.getLogger("txredis_aio")
 R = TypeVar("R")
 Address = tuple[str, int]
 
-_RAW = Raw(lambda r: r)
+
 _FLAGS = (("master", "is_master"), ("slave", "is_slave"), ("s_down", "is_sdown"),
           ("o_down", "is_odown"), ("sentinel", "is_sentinel"), ("disconnected", "is_disconnected"),
           ("master_down", "is_master_down"))
@@ -152,7 +152,7 @@ class SentinelConnectionHandler(ConnectionHandler):
         for slot in self._pool._slots:
             proto = slot.protocol
             if proto is not None and not proto.closed and not proto.leased:
-                fut = proto.execute(("ROLE",), _RAW, False)
+                fut = proto.execute(("ROLE",), RAW, False)
                 fut.add_done_callback(partial(self._role_answer, proto))
 
     def _role_answer(self, proto: RedisProtocol, fut: asyncio.Future[Any]) -> None:
@@ -257,7 +257,7 @@ class Sentinel:
 
         Errors are ignored; None once every sentinel answered without one, or on timeout.
         """
-        futs = [asyncio.ensure_future(s._execute(*args, convert=_RAW)) for s in self.sentinels]
+        futs = [asyncio.ensure_future(s._execute(*args, convert=RAW)) for s in self.sentinels]
         try:
             async with _timeout(self.discovery_timeout):
                 for next_done in asyncio.as_completed(futs):
@@ -337,7 +337,7 @@ class Sentinel:
             return addr
 
         async def verify(proto: RedisProtocol) -> None:
-            role = await proto.execute(("ROLE",), _RAW, False)
+            role = await proto.execute(("ROLE",), RAW, False)
             kind = _text(role[0]) if isinstance(role, list) and role else repr(role)
             if kind != "master":
                 self._forget_switch(name, _peer(proto))

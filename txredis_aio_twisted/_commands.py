@@ -2746,7 +2746,7 @@ class ClusterMethods:
         return call(self._core.slot_of_keys, args, keys)
 
     def unwatch(self) -> Any:
-        """UNWATCH on a shared connection (a no-op there; use ``t.unwatch()`` on a transaction)."""
+        """UNWATCH on a pool connection (a no-op there; use ``t.unwatch()`` on a transaction)."""
         return call(self._core.unwatch)
 
     def wait_all_ready(self) -> Any:
