@@ -23,11 +23,10 @@ import logging
 from typing import TYPE_CHECKING, Any, Optional
 
 from ._crc16 import key_bytes, key_slot
-from ._feed import StreamProtocol
 from .cluster_topology import parse_address, parse_redirect
 from .connection import ConnectionConfig
 from .errors import MovedError, RedisError
-from .pubsub import Message, Subscriber, SubscriberProtocol, _Expect
+from .pubsub import Message, Subscriber, SubscriberProtocol
 
 if TYPE_CHECKING:
     from .cluster import ClusterHandler
@@ -35,31 +34,6 @@ if TYPE_CHECKING:
 __all__ = ["ClusterShardSubscriber"]
 
 log = logging.getLogger(__name__)
-
-
-class _NodeSubscriber(Subscriber):
-    """A node's ``Subscriber`` whose (re)subscription sends one SSUBSCRIBE per slot.
-
-    ``Subscriber`` re-establishes every shard channel in one SSUBSCRIBE, which a cluster node
-    refuses (CROSSSLOT) when the channels span several slots.
-    """
-
-    def _resume(self, proto: StreamProtocol) -> list[asyncio.Future[Any]]:
-        shard = self._wanted[2]
-        if not shard:
-            return super()._resume(proto)
-        self._wanted = (self._wanted[0], self._wanted[1], {})
-        try:
-            futs = super()._resume(proto)
-        finally:
-            self._wanted = (self._wanted[0], self._wanted[1], shard)
-        by_slot: dict[int, list[bytes]] = {}
-        for wire in shard:
-            by_slot.setdefault(key_slot(wire), []).append(wire)
-        for group in by_slot.values():
-            expect: Any = _Expect(b"ssubscribe", len(group))
-            futs.append(proto.execute(("SSUBSCRIBE", *group), expect, False))
-        return futs
 
 
 class ClusterShardSubscriber:
@@ -90,7 +64,7 @@ class ClusterShardSubscriber:
         if sub is None:
             host, port = parse_address(addr)
             cfg = ConnectionConfig(host=host, port=port, protocol_class=SubscriberProtocol, **self._h._config)
-            sub = self._subs[addr] = _NodeSubscriber(cfg, self.max_queue)
+            sub = self._subs[addr] = Subscriber(cfg, self.max_queue)
             self._forwarders[addr] = asyncio.ensure_future(self._forward(addr, sub))
         return sub
 
