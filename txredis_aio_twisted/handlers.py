@@ -170,6 +170,11 @@ class Transaction(gen.DeferredCommands, _mixin("TransactionMethods"), _Twin):  #
         """True between MULTI and commit/discard."""
         return bool(getattr(self._core, "inMulti", False))
 
+    @property
+    def transactions(self) -> int:
+        """Commands queued since MULTI and not yet executed (txredisapi's counter)."""
+        return len(getattr(self._core, "_converts", ()) or ()) if self.inMulti else 0
+
 
 class Pipeline(gen.DeferredCommands, _mixin("PipelineMethods"), _Twin):  # type: ignore[misc]
     """Commands buffered until ``execute_pipeline()`` (what ``pipeline()`` fires with)."""
@@ -178,6 +183,20 @@ class Pipeline(gen.DeferredCommands, _mixin("PipelineMethods"), _Twin):  # type:
     def pipelining(self) -> bool:
         """True until ``execute_pipeline()``."""
         return bool(getattr(self._core, "pipelining", False))
+
+    @property
+    def transport(self) -> Any:
+        """The leased connection's transport (txredisapi's tests wrap it to count writes).
+
+        One set here stays readable after ``execute_pipeline()`` returned the connection.
+        """
+        core_transport = self._core.transport
+        return core_transport if core_transport is not None else self.__dict__.get("_transport")
+
+    @transport.setter
+    def transport(self, value: Any) -> None:
+        self._core.transport = value
+        self.__dict__["_transport"] = value
 
 
 _Sharded = _mixin("ShardedHandlerMethods")
@@ -288,6 +307,9 @@ class ClusterTransaction(gen.DeferredCommands, _ClusterTx, _Twin):  # type: igno
 def _register() -> None:
     import importlib
 
+    from .protocol import PROTOCOL_LIKE
+
+    PROTOCOL_LIKE.extend([Transaction, Pipeline])
     register_twin(_CoreHandler, ConnectionHandler)
     specs = [
         ("txredis_aio.transaction", "Transaction", Transaction),

@@ -81,7 +81,21 @@ class _ProtocolCore(Commands):
         return self._proto._send(args, post_proc, apply_timeout)
 
 
-class LineReceiver(Protocol):
+# Twin classes (transactions, pipelines) that txredisapi code expects to be protocol instances:
+# in txredisapi ``multi()``/``watch()``/``pipeline()`` fire with the connection's protocol itself.
+PROTOCOL_LIKE: list[type] = []
+
+
+class _ProtocolMeta(type):
+    """``isinstance(t, RedisProtocol)`` holds for a transaction or pipeline twin, as in txredisapi."""
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        if super().__instancecheck__(obj):
+            return True
+        return cls in _GENERIC_PROTOCOLS and isinstance(obj, tuple(PROTOCOL_LIKE))
+
+
+class LineReceiver(Protocol, metaclass=_ProtocolMeta):
     """txredisapi's base class name; holds ``callLater``, which tests replace with a Clock's."""
 
     callLater: Any = reactor.callLater
@@ -382,6 +396,7 @@ class HiredisProtocol(BaseRedisProtocol):
 
 
 RedisProtocol = HiredisProtocol
+_GENERIC_PROTOCOLS = (LineReceiver, BaseRedisProtocol, HiredisProtocol)
 
 
 # confirmation kind -> (family, whether it adds a subscription)

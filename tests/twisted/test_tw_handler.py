@@ -94,12 +94,16 @@ def test_dead_server_errbacks_instead_of_hanging() -> Any:
 
 @pytest_twisted.inlineCallbacks
 def test_lazy_connected_and_transaction(tw_server: RedisServer) -> Any:
-    """A lazy pool's ``_connected`` fires with the handler once full; multi/commit work through it."""
+    """A lazy pool's ``_connected`` fires with the handler once full; multi/commit work through it,
+    and the transaction object passes txredisapi's checks (a RedisProtocol, ``transactions``)."""
     rc = redis.lazyConnectionPool(tw_server.host, tw_server.port, poolsize=2)
     assert (yield rc._connected) is rc
     t = yield rc.multi()
     assert isinstance(t, redis.Transaction) and t.inTransaction
+    assert isinstance(t, redis.RedisProtocol)  # txredisapi's multi() fired with the protocol
+    assert t.transactions == 0
     assert (yield t.set("tx:a", 1)) == "QUEUED"
+    assert t.transactions == 1
     assert (yield t.hgetall("tx:none")) == "QUEUED"
     assert (yield t.commit()) == ["OK", {}]
     yield rc.delete("tx:a")
