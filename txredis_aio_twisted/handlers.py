@@ -255,8 +255,12 @@ class Sentinel(_mixin("SentinelMethods"), _Twin):  # type: ignore[misc]
         self._core.discovery_timeout = self.discovery_timeout
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == "discovery_timeout" and "_core" in self.__dict__:
-            setattr(self._core, name, value)
+        if "_core" in self.__dict__:
+            if name == "discovery_timeout":
+                setattr(self._core, name, value)
+            elif name in ("discover_master", "discover_slaves"):
+                # A replacement (txredisapi's tests mock these) is what the core must ask too.
+                setattr(self._core, name, _async_via(value))
         object.__setattr__(self, name, value)
 
     @property
@@ -287,6 +291,18 @@ class Sentinel(_mixin("SentinelMethods"), _Twin):  # type: ignore[misc]
     def filter_slaves(slaves: Sequence[dict[str, Any]]) -> list[tuple[str, int]]:
         """``(ip, port)`` of the replicas not flagged s_down or o_down."""
         return [(s["ip"], int(s["port"])) for s in slaves if not s["is_odown"] and not s["is_sdown"]]
+
+
+def _async_via(fn: Any) -> Any:
+    """An async function for the core that calls ``fn`` and waits for its Deferred, if any."""
+
+    async def call_it(*args: Any, **kwargs: Any) -> Any:
+        r = fn(*args, **kwargs)
+        if isinstance(r, Deferred):
+            r = await r.asFuture(asyncio.get_running_loop())
+        return r
+
+    return call_it
 
 
 class ClusterHandler(gen.DeferredCommands, _mixin("ClusterMethods"), _Twin):  # type: ignore[misc]

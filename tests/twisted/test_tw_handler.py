@@ -128,3 +128,18 @@ def test_sharded_handler(tw_server: RedisServer) -> Any:
         yield rc.disconnect()
     with pytest.raises(ValueError, match="list or tuple"):
         redis.ShardedConnection("localhost:6379")
+
+
+@pytest_twisted.inlineCallbacks
+def test_sentinel_discovery_replaced_on_the_shim_is_used() -> Any:
+    """Replacing ``sentinel.discover_slaves``/``discover_master`` on the shim object (txredisapi's
+    tests mock them) changes what the core asks: no replicas -> slave_for falls back to the master."""
+    with RedisServer() as master:
+        sentinel = redis.Sentinel([("127.0.0.1", free_port())])
+        sentinel.discover_master = lambda name: defer.succeed(("127.0.0.1", master.port))
+        sentinel.discover_slaves = lambda name: defer.succeed([])
+        conn = sentinel.slave_for("svc")
+        role = yield conn.role()
+        assert role[0] == "master"
+        yield conn.disconnect()
+        yield sentinel.disconnect()
