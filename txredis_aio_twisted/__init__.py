@@ -75,10 +75,9 @@ from .protocol import (  # noqa: E402,F401
     BaseRedisProtocol,
     HiredisProtocol,
     LineReceiver,
-    MonitorProtocol,
     RedisProtocol,
-    SubscriberProtocol,
 )
+from .pubsub import MonitorProtocol, SubscriberProtocol  # noqa: E402,F401
 
 version = __version__
 __author__ = "txredis_aio contributors"

@@ -33,7 +33,8 @@ from txredis_aio.errors import ConnectError, ConnectionError
 from txredis_aio.pool import BLOCKING_NAMES, is_blocking_request
 
 from .handlers import ConnectionHandler, Sentinel
-from .protocol import MonitorProtocol, RedisProtocol, SubscriberProtocol, _AwaitableDeferred
+from .protocol import RedisProtocol, _AwaitableDeferred
+from .pubsub import MonitorProtocol, SubscriberProtocol
 
 __all__ = ["MonitorFactory", "RedisFactory", "SentinelConnectionFactory", "SubscriberFactory"]
 
