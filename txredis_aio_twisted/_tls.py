@@ -11,10 +11,9 @@ factories. Accepted here:
 * ``twisted.internet.ssl.CertificateOptions``: its ``verify``, ``caCerts``/``trustRoot`` (CA
   certificates or ``platformTrust()``), ``certificate``/``privateKey`` (client certificate),
   ``extraCertChain`` and ``method`` are carried over.
-* ``optionsForClientTLS(hostname, trustRoot=..., clientCertificate=...)`` results: verification of
-  ``hostname`` against the **system** CAs (a custom ``trustRoot`` cannot be read back out of the
-  pyOpenSSL context: pass ``CertificateOptions`` or an ``ssl.SSLContext`` for that); a client
-  certificate given there is not carried over either.
+* ``optionsForClientTLS(hostname, trustRoot=..., clientCertificate=...)`` results: the same
+  conversion of the ``CertificateOptions`` inside (trust root, client certificate), plus host
+  name verification (against the host connected to).
 * any other object with ``getContext()``: accepted when that context does not verify (mode
   ``VERIFY_NONE``), else ``TypeError`` naming the supported forms.
 """
@@ -50,14 +49,22 @@ def _load_client_cert(ctx: ssl.SSLContext, cert_pems: list[bytes], key_pem: byte
 
 
 def _pem(x509: Any) -> bytes:
-    from OpenSSL import crypto
+    from cryptography.hazmat.primitives.serialization import Encoding
 
     obj = getattr(x509, "original", x509)  # twisted.internet.ssl.Certificate wraps pyOpenSSL's
-    return crypto.dump_certificate(crypto.FILETYPE_PEM, obj)
+    cert = obj.to_cryptography() if hasattr(obj, "to_cryptography") else obj
+    return bytes(cert.public_bytes(Encoding.PEM))
+
+
+def _key_pem(key: Any) -> bytes:
+    from cryptography.hazmat.primitives import serialization as ser
+
+    obj = getattr(key, "original", key)  # twisted.internet.ssl.KeyPair wraps pyOpenSSL's PKey
+    k = obj.to_cryptography_key() if hasattr(obj, "to_cryptography_key") else obj
+    return bytes(k.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.PKCS8, ser.NoEncryption()))
 
 
 def _from_certificate_options(opts: Any) -> ssl.SSLContext:
-    from OpenSSL import crypto
     from twisted.internet import _sslverify
 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -76,10 +83,8 @@ def _from_certificate_options(opts: Any) -> ssl.SSLContext:
             ctx.load_verify_locations(cadata="".join(_pem(c).decode() for c in cas))
     cert, key = getattr(opts, "certificate", None), getattr(opts, "privateKey", None)
     if cert is not None and key is not None:
-        key_obj = getattr(key, "original", key)
-        key_pem = crypto.dump_privatekey(crypto.FILETYPE_PEM, key_obj)
         chain = [_pem(cert)] + [_pem(c) for c in getattr(opts, "extraCertChain", None) or []]
-        _load_client_cert(ctx, chain, key_pem)
+        _load_client_cert(ctx, chain, _key_pem(key))
     return ctx
 
 
@@ -98,9 +103,11 @@ def to_ssl_option(opt: Any) -> Any:
     if isinstance(opt, tssl.CertificateOptions):
         return _from_certificate_options(opt)
     if isinstance(opt, ClientTLSOptions):
-        if opt._ctx.get_verify_mode() == SSL.VERIFY_NONE:  # type: ignore[attr-defined]
-            return _no_verify()
-        ctx = ssl.create_default_context()
+        # optionsForClientTLS keeps its CertificateOptions as the bound connection maker.
+        inner = getattr(getattr(opt, "_createConnection", None), "__self__", None)
+        ctx = (_from_certificate_options(inner) if isinstance(inner, tssl.CertificateOptions)
+               else ssl.create_default_context())
+        ctx.verify_mode = ssl.CERT_REQUIRED  # ClientTLSOptions always verifies, host name too
         ctx.check_hostname = True
         return ctx
     get = getattr(opt, "getContext", None)

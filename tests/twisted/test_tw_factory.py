@@ -214,7 +214,8 @@ def test_ipv6_names_through_factory_and_functions() -> Any:
 @pytest_twisted.inlineCallbacks
 def test_twisted_tls_context_factories(tls_server: RedisServer, tls_certs: dict[str, str]) -> Any:
     """Twisted TLS: RedisFactory over wrapClientTLS(optionsForClientTLS(...)), and the core path
-    given ``ssl_context_factory=CertificateOptions(...)`` (client certificate, CA verification)."""
+    given ``ssl_context_factory=CertificateOptions(...)`` or the ``optionsForClientTLS(...)``
+    object (client certificate, CA and host name verification)."""
     ca = ssl.Certificate.loadPEM(open(tls_certs["ca"], "rb").read())
     client = ssl.PrivateCertificate.loadPEM(
         open(tls_certs["client_key"], "rb").read() + open(tls_certs["client_cert"], "rb").read())
@@ -232,6 +233,12 @@ def test_twisted_tls_context_factories(tls_server: RedisServer, tls_certs: dict[
                                       certificate=client.original, verify=True,
                                       caCerts=[ca.original])
     rc = yield redis.Connection(tls_server.host, tls_server.port, ssl_context_factory=certopts,
+                                reconnect=False)
+    assert (yield rc.ping()) == "PONG"
+    yield rc.disconnect()
+
+    # optionsForClientTLS(...) itself as ssl_context_factory: its trust root and client certificate.
+    rc = yield redis.Connection(tls_server.host, tls_server.port, ssl_context_factory=opts,
                                 reconnect=False)
     assert (yield rc.ping()) == "PONG"
     yield rc.disconnect()

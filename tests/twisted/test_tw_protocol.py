@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from twisted.internet.defer import CancelledError
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
@@ -237,3 +238,33 @@ def test_patching_linereceiver_calllater_drives_timeouts() -> None:
         assert _failure(d).check(redis.TimeoutError)
     finally:
         redis.LineReceiver.callLater = saved
+
+
+def test_ssl_context_factory_conversions() -> None:
+    """What ``ssl_context_factory`` accepts: False/None plain, True and SSLContext as is,
+    ClientContextFactory as no verification (txredisapi's old True), CertificateOptions(verify)
+    as CA verification, and a verifying factory it cannot read back is refused with TypeError."""
+    import ssl as pyssl
+
+    from OpenSSL import SSL
+    from twisted.internet import ssl as tssl
+
+    from txredis_aio_twisted._tls import to_ssl_option
+
+    assert to_ssl_option(False) is False and to_ssl_option(None) is False
+    assert to_ssl_option(True) is True
+    ctx = pyssl.create_default_context()
+    assert to_ssl_option(ctx) is ctx
+    nv = to_ssl_option(tssl.ClientContextFactory())
+    assert nv.verify_mode == pyssl.CERT_NONE and not nv.check_hostname
+    assert to_ssl_option(tssl.CertificateOptions()).verify_mode == pyssl.CERT_NONE
+    assert to_ssl_option(tssl.optionsForClientTLS("localhost")).verify_mode == pyssl.CERT_REQUIRED
+
+    class Verifying:
+        def getContext(self) -> Any:
+            c = SSL.Context(SSL.TLS_CLIENT_METHOD)
+            c.set_verify(SSL.VERIFY_PEER, lambda *a: True)
+            return c
+
+    with pytest.raises(TypeError, match="ssl_context_factory"):
+        to_ssl_option(Verifying())
