@@ -268,3 +268,18 @@ def test_ssl_context_factory_conversions() -> None:
 
     with pytest.raises(TypeError, match="ssl_context_factory"):
         to_ssl_option(Verifying())
+
+
+def test_import_installs_the_asyncio_reactor() -> None:
+    """Importing the shim first installs Twisted's asyncio reactor (no --reactor option needed)."""
+    import subprocess
+    import sys
+
+    from tw_support import ROOT
+
+    code = ("import txredis_aio_twisted\n"
+            "from twisted.internet import reactor\n"
+            "print(type(reactor).__name__)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         cwd=str(ROOT), env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert out.stdout.strip() == "AsyncioSelectorReactor", out.stderr
