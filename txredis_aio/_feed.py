@@ -36,7 +36,7 @@ from typing import Any, Callable, Coroutine, Optional, TypeVar
 import hiredis
 
 from ._protocol import RedisProtocol
-from ._resp import Raw
+from ._resp import convert_reply
 from .client import Connecting
 from .connection import ConnectionConfig, ConnectionSlot, SSLOption
 from .errors import ConnectionError, InvalidResponse, ResponseError
@@ -133,12 +133,7 @@ class StreamProtocol(RedisProtocol):
             fut.set_exception(reply)
             return
         try:
-            if convert is None:
-                fut.set_result(self._decode(reply))
-            elif type(convert) is Raw:
-                fut.set_result(convert.fn(reply))
-            else:
-                fut.set_result(convert(self._decode(reply)))
+            fut.set_result(convert_reply(reply, convert, self._decode))
         except Exception as e:
             fut.set_exception(e)
 

@@ -16,6 +16,8 @@ __all__ = [
     "Decoder",
     "Encoder",
     "Raw",
+    "convert_reply",
+    "identity",
     "list_or_args",
     "make_decoder",
     "make_encoder",
@@ -37,6 +39,21 @@ class Raw:
 
     def __init__(self, fn: Callable[[Any], Any]) -> None:
         self.fn = fn
+
+
+def convert_reply(reply: Any, convert: Any, decode: Decoder) -> Any:
+    """One command's reply conversion: ``decode`` (charset/numbers) then ``convert``; a ``Raw``
+    converter gets the reply undecoded. (``RedisProtocol.data_received`` inlines this.)"""
+    if convert is None:
+        return decode(reply)
+    if type(convert) is Raw:
+        return convert.fn(reply)
+    return convert(decode(reply))
+
+
+def identity(reply: Any) -> Any:
+    """A decoder that leaves the reply as it is (for replies already decoded)."""
+    return reply
 
 
 def new_reader() -> hiredis.Reader:

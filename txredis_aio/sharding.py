@@ -24,7 +24,7 @@ import asyncio
 from functools import partial
 from typing import Any, Callable, NoReturn, Optional, Sequence
 
-from ._resp import Raw
+from ._resp import Raw, convert_reply, identity
 from .client import Connecting, ConnectionHandler
 from .commands import Commands
 from .commands._base import RAW, Convert
@@ -291,12 +291,7 @@ async def _merged(futs: list[Any], merge: Callable[[list[Any]], Any], convert: C
     for r in results:
         if isinstance(r, BaseException):
             raise r
-    value = merge(results)
-    if convert is None:
-        return value
-    if type(convert) is Raw:
-        return convert.fn(value)
-    return convert(value)  # type: ignore[operator]
+    return convert_reply(merge(results), convert, identity)
 
 
 ShardedConnecting = Connecting  # the name this module exported before Connecting was shared

@@ -32,7 +32,7 @@ from typing import Any, Callable, Optional, Sequence
 
 from ._protocol import RedisProtocol
 from ._requests import SPECIAL_NAMES, check_request, is_blocking_request
-from ._resp import Raw, list_or_args
+from ._resp import Raw, convert_reply, list_or_args
 from .commands import Commands
 from .commands._base import Convert
 from .commands._table import command_name
@@ -266,12 +266,7 @@ def _convert_all(reply: list, converts: list[Convert], decode: Callable[[Any], A
             out.append(elem)
             continue
         try:
-            if conv is None:
-                out.append(decode(elem))
-            elif type(conv) is Raw:
-                out.append(conv.fn(elem))
-            else:
-                out.append(conv(decode(elem)))  # type: ignore[operator]
+            out.append(convert_reply(elem, conv, decode))
         except Exception as e:  # one converter failing must not lose the other results
             out.append(e)
     return out

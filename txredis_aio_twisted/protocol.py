@@ -29,7 +29,7 @@ from twisted.internet.defer import Deferred, FirstError, fail, gatherResults, su
 from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
 
-from txredis_aio._resp import Raw, make_decoder, make_encoder, new_reader
+from txredis_aio._resp import Raw, convert_reply, identity, make_decoder, make_encoder, new_reader
 from txredis_aio.commands import Commands
 from txredis_aio.errors import (
     ConnectionError,
@@ -365,12 +365,7 @@ class BaseRedisProtocol(LineReceiver, DeferredCommands):
             d.errback(Failure(reply))
             return
         try:
-            if convert is None:
-                value = reply if decoded else self._decode(reply)
-            elif type(convert) is Raw:
-                value = convert.fn(reply)
-            else:
-                value = convert(reply if decoded else self._decode(reply))
+            value = convert_reply(reply, convert, identity if decoded else self._decode)
         except Exception:
             d.errback()
             return
