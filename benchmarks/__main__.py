@@ -93,6 +93,23 @@ def run_child(client: str, workload: str, port: int, quick: bool, reps: int, tim
     return {"error": (p.stderr or p.stdout or f"exit {p.returncode}")[-2000:]}
 
 
+def run_cluster(quick: bool, timeout: float) -> dict[str, str]:
+    """W2/W3 over a throwaway 3-primary cluster, in its own process (benchmarks.cluster_workloads)."""
+    cmd = [sys.executable, "-m", "benchmarks.cluster_workloads"] + (["--quick"] if quick else [])
+    print("cluster: starting 3 primaries for W2/W3 over Redis Cluster", file=sys.stderr)
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 60,
+                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    except subprocess.TimeoutExpired:
+        return {"n/a": f"timed out after {timeout + 60:.0f} s"}
+    out = {}
+    for line in p.stdout.splitlines():
+        if line.startswith("cluster W"):  # "cluster W2: 123,456 cmd/s"
+            name, rate = line[len("cluster "):].split(":", 1)
+            out[name] = rate.strip()
+    return out or {"n/a": (p.stderr or p.stdout or f"exit {p.returncode}").strip()[-300:]}
+
+
 def parse_list(value: Optional[str], known: dict[str, Any], what: str) -> list[str]:
     if not value:
         return list(known)
@@ -112,6 +129,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--out", default="benchmarks/results", help="directory for results.json/.md, chart.png")
     ap.add_argument("--no-chart", action="store_true", help="skip the PNG")
     ap.add_argument("--timeout", type=float, default=90.0, help="seconds per client × workload")
+    ap.add_argument("--no-cluster", action="store_true", help="skip W2/W3 over a 3-primary Redis Cluster")
     a = ap.parse_args(argv)
     workloads = parse_list(a.workloads, WORKLOADS, "workloads")
     clients = parse_list(a.clients, CLIENTS, "clients")
@@ -146,6 +164,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                 progress.finish(w, c, r)
     finally:
         server.cleanup()  # stops it by PID
+    cluster = None
+    if not a.no_cluster and "txredis_aio" in clients and {"W2", "W3"} & set(workloads):
+        cluster = run_cluster(a.quick, a.timeout)
     info["loadavg_end"] = os.getloadavg()
     elapsed = time.monotonic() - progress.t0
 
@@ -154,6 +175,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(report.table(results, workloads, clients))
     print("\nClient CPU per operation, µs (steadier than wall time on a busy machine; lower is better):")
     print(report.cpu_table(results, [w for w in workloads], [c for c in clients if c != "redis-benchmark"]))
+    if cluster is not None:
+        print("\nRedis Cluster, 3 primaries, txredis_aio ClusterConnection (poolsize 1 per node): "
+              + ", ".join(f"{k} {v}" for k, v in cluster.items()))
     print("\nTargets (txredis_aio on the default asyncio loop):")
     print(report.targets_text(ts))
     print(f"\n{elapsed:.0f} s; load average {info['loadavg_start'][0]:.1f} → {info['loadavg_end'][0]:.1f} "
@@ -168,6 +192,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         "results": {w: {c: dict(r, median=report.median(r)) for c, r in results[w].items()}
                     for w in workloads},
         "targets": ts,
+        "cluster": cluster,
     }
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump(doc, f, indent=1)
