@@ -48,7 +48,7 @@ from .errors import (
 if TYPE_CHECKING:
     from .pool import Pool
 
-__all__ = ["ConnectionConfig", "ConnectionSlot", "retry_delay"]
+__all__ = ["ConnectionConfig", "ConnectionSlot", "check_dbid", "retry_delay"]
 
 logger = logging.getLogger("txredis_aio")
 
@@ -59,6 +59,12 @@ DEFAULT_WAIT_FOR_CONNECT = 5.0
 
 # How long a graceful close may take to flush before the connection is aborted.
 CLOSE_GRACE = 1.0
+
+
+def check_dbid(dbid: Any) -> None:
+    """Raise ``ValueError`` unless ``dbid`` is None or an int (txredisapi's message)."""
+    if dbid is not None and (not isinstance(dbid, int) or isinstance(dbid, bool)):
+        raise ValueError(f"Redis dbid must be an integer, not {dbid!r}")
 
 
 @dataclass
@@ -86,8 +92,7 @@ class ConnectionConfig:
     verify: Optional[Callable[[RedisProtocol], Awaitable[None]]] = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        if self.dbid is not None and (not isinstance(self.dbid, int) or isinstance(self.dbid, bool)):
-            raise ValueError(f"Redis dbid must be an integer, not {self.dbid!r}")
+        check_dbid(self.dbid)
         self.encode = make_encoder(self.charset)
         self.decode = make_decoder(self.charset, self.convert_numbers)
 

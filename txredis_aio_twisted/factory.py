@@ -28,9 +28,9 @@ from twisted.python import log
 from twisted.python.failure import Failure
 
 from txredis_aio.commands import Commands
-from txredis_aio.connection import retry_delay
+from txredis_aio.connection import check_dbid, retry_delay
 from txredis_aio.errors import ConnectError, ConnectionError
-from txredis_aio.pool import BLOCKING_NAMES, is_blocking_request
+from txredis_aio.pool import BLOCKING_NAMES, check_poolsize, is_blocking_request
 
 from .handlers import ConnectionHandler, Sentinel
 from .protocol import RedisProtocol, _AwaitableDeferred
@@ -54,10 +54,8 @@ class RedisFactory(protocol.ReconnectingClientFactory):
                  handler: Any = ConnectionHandler, charset: Optional[str] = "utf-8",
                  password: Optional[str] = None, replyTimeout: Optional[float] = None,
                  convertNumbers: bool = True, username: Optional[str] = None) -> None:
-        if not isinstance(poolsize, int) or isinstance(poolsize, bool):
-            raise ValueError(f"Redis poolsize must be an integer, not {poolsize!r}")
-        if dbid is not None and (not isinstance(dbid, int) or isinstance(dbid, bool)):
-            raise ValueError(f"Redis dbid must be an integer, not {dbid!r}")
+        check_poolsize(poolsize)
+        check_dbid(dbid)
         self.uuid = uuid
         self.dbid = dbid
         self.poolsize = poolsize
