@@ -92,12 +92,12 @@ class RedisCluster:
         self.client_tls = client_tls
         self.cli_tls_args = list(cli_tls_args)
         self.servers: list[RedisServer] = []
-        used: set[int] = set()
+        used: set[int] = set()  # client and bus ports: one node's port must not be another's bus port
         for _ in range(n_primaries * (1 + replicas)):
             port = cluster_port()
-            while port in used:
+            while port in used or port + 10000 in used:
                 port = cluster_port()
-            used.add(port)
+            used.update((port, port + 10000))
             srv = RedisServer(port=port, tls=tls)
             if tls is not None:
                 srv.args += ["--tls-cluster", "yes", "--tls-replication", "yes"]

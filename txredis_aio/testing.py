@@ -115,8 +115,9 @@ class RedisServer:
 
     def _accepts(self) -> bool:
         try:
-            with socket.create_connection((self.host, self.port), timeout=0.2):
-                pass
+            with socket.create_connection((self.host, self.port), timeout=0.2) as s:
+                if s.getsockname() == s.getpeername():  # TCP self-connect: nothing listens yet
+                    return False
         except OSError:
             return False
         if self.unixsocket and not os.path.exists(self.unixsocket):
