@@ -27,6 +27,7 @@ from typing import Any, Callable, Optional
 
 import hiredis
 
+from ._future import ReplyFuture
 from ._resp import Decoder, Encoder, Raw, new_reader
 from .errors import ConnectionError, InvalidResponse, RedisError, ResponseError, TimeoutError
 
@@ -134,9 +135,9 @@ class RedisProtocol(asyncio.Protocol):
         fires directly, without a Future and a loop hop in between).
         """
         data = self._encode(args)
-        if fut is None:
-            fut = self._loop.create_future()
         if self.closed:
+            if fut is None:
+                fut = self._loop.create_future()
             fut.set_exception(ConnectionError("Not connected"))
             return fut
         deadline = None
@@ -145,14 +146,20 @@ class RedisProtocol(asyncio.Protocol):
             if self._watchdog is None:
                 self._watchdog = self._loop.call_at(deadline, self._check_timeouts)
         pending = self._pending
+        if self._flush_handle is None and not pending and not self.leased and self.transport is not None:
+            # An idle shared connection: nothing to coalesce with, so send now, and answer with
+            # a ReplyFuture so the (likely sequential) caller resumes within data_received: no
+            # loop iteration either side. Commands that follow it coalesce. A leased connection
+            # (transaction, pipeline) expects a burst: keep that in one write.
+            if fut is None:
+                fut = ReplyFuture(loop=self._loop)
+            pending.append((fut, convert, deadline))
+            self.transport.write(data)
+            return fut
+        if fut is None:
+            fut = self._loop.create_future()
         pending.append((fut, convert, deadline))
         if self._flush_handle is None:
-            if len(pending) == 1 and not self.leased and self.transport is not None:
-                # An idle shared connection: nothing to coalesce with yet, so send now and save
-                # the sequential caller a loop iteration; commands that follow it coalesce. A
-                # leased one (transaction, pipeline) expects a burst: keep it in one write.
-                self.transport.write(data)
-                return fut
             self._flush_handle = self._loop.call_soon(self._flush)
         self._wbuf.append(data)
         return fut

@@ -1,10 +1,15 @@
-"""RedisProtocol's hot-path shortcuts: writing at once when idle, and caller-supplied futures."""
+"""RedisProtocol's hot-path shortcuts: writing at once when idle, ReplyFuture resuming its
+awaiter in place, and caller-supplied futures."""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from typing import Any
 
+import pytest
+
+from txredis_aio._future import ReplyFuture
 from txredis_aio._protocol import RedisProtocol
 from txredis_aio._resp import make_decoder, make_encoder
 from txredis_aio.errors import ConnectionError, ResponseError
@@ -106,3 +111,123 @@ async def test_caller_supplied_future_on_a_closed_connection_fails_at_once() -> 
     p.execute(("GET", "a"), fut=s)
     assert s.calls[0][0] == "exception" and "Not connected" in str(s.calls[0][1])
     assert t.writes == []
+
+
+# -- ReplyFuture ------------------------------------------------------------------------------
+
+var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="unset")
+
+
+async def test_awaiting_task_resumes_inside_data_received() -> None:
+    """The reply's parse resumes the awaiting Task before data_received returns, so the
+    caller's next command is written in the same step (no loop iteration in between)."""
+    p, t = make()
+    order: list[str] = []
+
+    async def caller() -> None:
+        order.append(await p.execute(("GET", "a")))
+        p.execute(("GET", "b"))
+        order.append("next written")
+
+    def receive() -> None:  # as the loop calls it: outside any Task
+        p.data_received(b"$1\r\nx\r\n")
+        order.append(f"returned after {len(t.writes)} writes")
+
+    task = asyncio.ensure_future(caller())
+    await asyncio.sleep(0)
+    assert len(t.writes) == 1
+    asyncio.get_running_loop().call_soon(receive)
+    await asyncio.sleep(0)
+    assert order == ["x", "next written", "returned after 2 writes"]
+    p.data_received(b"$1\r\ny\r\n")
+    await task
+
+
+async def test_settled_inside_a_task_keeps_call_soon() -> None:
+    """From inside a Task (here: this test) callbacks are scheduled, as asyncio does."""
+    loop = asyncio.get_running_loop()
+    f = ReplyFuture(loop=loop)
+    seen: list[Any] = []
+    f.add_done_callback(lambda fut: seen.append(fut.result()))
+    f.set_result(1)
+    assert seen == []
+    await asyncio.sleep(0)
+    assert seen == [1]
+
+
+async def test_callbacks_keep_their_context_and_order() -> None:
+    loop = asyncio.get_running_loop()
+    f = ReplyFuture(loop=loop)
+    seen: list[tuple[int, str]] = []
+    var.set("registered")
+    f.add_done_callback(lambda fut: seen.append((1, var.get())))
+    f.add_done_callback(lambda fut: seen.append((2, var.get())))
+    var.set("changed")
+    loop.call_soon(f.set_result, None)  # settled by the loop, outside any Task
+    await asyncio.sleep(0)
+    assert seen == [(1, "registered"), (2, "registered")]
+
+
+async def test_failing_callback_is_reported_and_the_rest_still_run() -> None:
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _loop, ctx: reported.append(ctx))
+    try:
+        f = ReplyFuture(loop=loop)
+        seen: list[int] = []
+        f.add_done_callback(lambda fut: 1 / 0)
+        f.add_done_callback(lambda fut: seen.append(1))
+        loop.call_soon(f.set_exception, ValueError("boom"))
+        with pytest.raises(ValueError):
+            await f
+        assert seen == [1]
+        assert isinstance(reported[0]["exception"], ZeroDivisionError)
+    finally:
+        loop.set_exception_handler(None)
+
+
+async def test_remove_done_callback_and_late_callbacks() -> None:
+    loop = asyncio.get_running_loop()
+    f = ReplyFuture(loop=loop)
+    seen: list[str] = []
+
+    def cb(fut: Any) -> None:
+        seen.append("removed one ran")
+
+    f.add_done_callback(cb)
+    f.add_done_callback(cb)
+    assert f.remove_done_callback(cb) == 2
+    assert f.remove_done_callback(cb) == 0
+    loop.call_soon(f.set_result, 5)
+    assert await f == 5
+    f.add_done_callback(lambda fut: seen.append("late"))  # already done: scheduled
+    assert seen == []
+    await asyncio.sleep(0)
+    assert seen == ["late"]
+
+
+async def test_cancelling_the_awaiting_task_and_wait_for() -> None:
+    """A caller's cancel() (from a Task) and wait_for timeouts behave as with any Future; the
+    cancelled slot still consumes its reply, so the next caller gets its own."""
+    p, t = make()
+    task = asyncio.ensure_future(p.execute(("GET", "a")))  # type: ignore[arg-type]
+    waiter = asyncio.ensure_future(asyncio.wait_for(p.execute(("GET", "b")), 0.01))
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    with pytest.raises(asyncio.TimeoutError):
+        await waiter
+    f = p.execute(("GET", "c"))
+    p.data_received(b"$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n")
+    assert await f == "c"
+
+
+async def test_gather_of_eager_futures() -> None:
+    p, t = make()
+    futs = [p.execute(("INCR", "n")) for _ in range(3)]
+    assert isinstance(futs[0], ReplyFuture)  # the first, on an idle connection
+    g = asyncio.gather(*futs)
+    await asyncio.sleep(0)
+    p.data_received(b":1\r\n:2\r\n:3\r\n")
+    assert await g == [1, 2, 3]
