@@ -63,6 +63,8 @@ class RedisProtocol(asyncio.Protocol):
         self.transport: Optional[asyncio.Transport] = None
         self.closed = False
         self.leased = False
+        #: This connection's server accepted MULTI before (transactions then skip waiting for it).
+        self.multi_confirmed = False
         self._closed_waiter: asyncio.Future[None] = self._loop.create_future()
 
     # -- asyncio.Protocol ------------------------------------------------------------------
@@ -186,6 +188,12 @@ class RedisProtocol(asyncio.Protocol):
         self._wbuf.append(data)
         if self._flush_handle is None:
             self._flush_handle = self._loop.call_soon(self._flush)
+
+    def flush(self) -> None:
+        """Write what is buffered now: the end of a burst (EXEC) has nothing left to wait for."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+        self._flush()
 
     def _flush(self) -> None:
         self._flush_handle = None

@@ -166,6 +166,8 @@ def _finished(
     _copy_result(last, mine)
     if last.cancelled():
         futs[-1] = last  # its caller cancelled it: shown as such, like the others
+    else:
+        last.exception()  # seen, like every other slot's error (the result list carries it)
     try:
         results = _results(futs, raise_on_error)
     except BaseException as e:

@@ -5,6 +5,13 @@ How this works
 ``handler.multi(keys=None)`` and ``handler.watch(keys)`` lease a pool connection for one
 ``Transaction``, send ``[WATCH keys] [MULTI]`` on it and resolve with the transaction object.
 
+Round trips: the first ``multi()`` on a connection waits for MULTI's ``OK``. Once that
+connection's server has accepted MULTI, ``multi()`` without keys queues MULTI and returns at
+once, so MULTI, the commands and EXEC leave in one write and the transaction costs one round
+trip (as redis-py's). Should the server refuse MULTI after all (its ACL changed since),
+the commands ran outside a transaction: ``commit()`` raises ``ResponseError`` saying so and the
+connection waits for MULTI again. ``multi(keys)`` always waits: WATCH must hold before MULTI.
+
 States (``t.inTransaction`` / ``t.inMulti``, txredisapi's names):
 
 * watching (``inTransaction``, not ``inMulti``): commands on ``t`` run at once on the leased
@@ -30,6 +37,7 @@ import functools
 import weakref
 from typing import Any, Callable, Optional, Sequence
 
+from ._future import ReplyFuture
 from ._protocol import RedisProtocol
 from ._requests import SPECIAL_NAMES, check_request, is_blocking_request
 from ._resp import Raw, convert_reply, list_or_args
@@ -56,6 +64,7 @@ class Transaction(Commands):
         # (one callback per transaction; a queue-time error also surfaces as EXECABORT).
         self._queued: list[asyncio.Future[Any]] = []
         self._blocked: Optional[asyncio.Future[Any]] = None  # a blocking command's own reply slot
+        self._multi: Optional[asyncio.Future[Any]] = None  # MULTI's reply when not waited for
         self.inTransaction = True
         self.inMulti = False
         # Safety net: a transaction dropped without commit/discard/unwatch still frees its lease.
@@ -139,7 +148,7 @@ class Transaction(Commands):
                 raise WatchError("Transaction failed")
             return _convert_all(reply, converts, decode)
 
-        return self._finish(("EXEC",), Raw(results))
+        return self._finish(("EXEC",), Raw(results), _ExecReply(self._multi, self._pool.loop))
 
     def discard(self) -> asyncio.Future[str]:
         """DISCARD the queued commands (and forget watched keys); returns the connection."""
@@ -153,12 +162,16 @@ class Transaction(Commands):
             return self._execute("UNWATCH")
         return self._finish(("UNWATCH",), None)
 
-    def _finish(self, args: tuple, convert: Convert) -> Any:
+    def _finish(self, args: tuple, convert: Convert, fut: Any = None) -> Any:
         proto = self._proto
         assert proto is not None
         queued = self._queued
+        if self._multi is not None:
+            queued.append(self._multi)
         try:
-            fut = proto.execute(args, convert, self._timed())
+            # A ReplyFuture: whoever awaits the end of the transaction resumes with its reply.
+            fut = proto.execute(args, convert, self._timed(), fut or ReplyFuture(loop=self._pool.loop))
+            proto.flush()
         finally:
             self._end()
         if queued:
@@ -171,6 +184,7 @@ class Transaction(Commands):
         self.inTransaction = self.inMulti = False
         self._converts = []
         self._queued = []
+        self._multi = None
         self._finalizer.detach()
         if proto is None:
             return
@@ -203,15 +217,46 @@ async def begin_transaction(
     """Lease a connection, send ``[WATCH keys] [MULTI]``, and return the ``Transaction``."""
     proto = await pool.lease()
     t = Transaction(pool, proto, fallback)
+    if multi and watch is None and proto.multi_confirmed:
+        t._multi = proto.execute(("MULTI",), None, t._timed())
+        t._multi.add_done_callback(functools.partial(_check_multi, proto))
+        t.inMulti = True
+        return t
     try:
         if multi:
             await t.multi(watch)
+            proto.multi_confirmed = True
         else:
             await t.watch(watch)
     except BaseException:
         t._abandon()
         raise
     return t
+
+
+def _check_multi(proto: RedisProtocol, f: asyncio.Future[Any]) -> None:
+    """MULTI sent without waiting failed: wait for it again next time (commit reports a refusal)."""
+    if f.cancelled() or f.exception() is not None:
+        proto.multi_confirmed = False
+
+
+class _ExecReply(ReplyFuture):
+    """EXEC's reply slot: if MULTI (not waited for) was refused, say so instead of EXEC's error."""
+
+    def __init__(self, multi: Optional[asyncio.Future[Any]], loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop=loop)
+        self._multi_reply = multi
+
+    def set_exception(self, exception: Any) -> None:
+        m = self._multi_reply
+        if m is not None and m.done() and not m.cancelled() and isinstance(m.exception(), ResponseError):
+            err = ResponseError(
+                f"MULTI was refused ({m.exception()}): the queued commands ran outside a "
+                "transaction and EXEC failed"
+            )
+            err.__cause__ = exception
+            exception = err
+        super().set_exception(exception)
 
 
 # Commands the server runs at once inside MULTI instead of queuing (a queued command that is

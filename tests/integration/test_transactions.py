@@ -432,3 +432,50 @@ async def test_reply_timeout_in_exec_and_pipeline(redis_server) -> None:
     finally:
         await patient.disconnect()
         await rc.disconnect()
+
+
+async def test_confirmed_connection_sends_the_whole_transaction_in_one_write(rc1) -> None:
+    """Once a connection's server accepted MULTI, multi() returns without waiting for it:
+    MULTI, the commands and EXEC leave in one write (one round trip)."""
+    t = await rc1.multi()
+    (proto,) = rc1._pool.live_protocols()
+    assert proto.pending == 0  # the first transaction waited for MULTI's OK
+    t.incr("n")
+    assert await t.commit() == [1]
+    assert proto.multi_confirmed
+    writes: list[bytes] = []
+    real_write = proto.transport.write
+    proto.transport.write = lambda data: (writes.append(bytes(data)), real_write(data))[1]
+    try:
+        t = await rc1.multi()
+        assert proto.pending == 1  # MULTI queued, not answered: nothing was awaited
+        assert t.incr("n") is not None and t.incr("n") is not None
+        assert await t.commit() == [2, 3]
+    finally:
+        proto.transport.write = real_write
+    assert len(writes) == 1 and writes[0].count(b"MULTI") == 1 and writes[0].count(b"EXEC") == 1
+    assert await rc1.get("n") == 3 and "leased=0" in repr(rc1)
+
+
+async def test_multi_refused_after_it_was_confirmed_is_reported(redis_server, rc) -> None:
+    """MULTI refused on a connection that had accepted it (ACL changed meanwhile): commit says
+    the commands ran outside a transaction, and the next multi() waits for MULTI again."""
+    await rc.execute_command("ACL", "SETUSER", "txuser", "reset", "on", ">txpw", "~*", "+@all")
+    c = await redis.Connection(redis_server.host, redis_server.port, password="txpw", username="txuser")
+    try:
+        t = await c.multi()
+        t.set("acl:k", "a")
+        assert await t.commit() == ["OK"]
+        await rc.execute_command("ACL", "SETUSER", "txuser", "-multi")
+        t = await c.multi()
+        queued = t.set("acl:k", "b")
+        with pytest.raises(redis.ResponseError, match="MULTI was refused .*NOPERM.*outside a transaction"):
+            await t.commit()
+        assert await queued == "OK"  # it ran at once: its real reply, not QUEUED
+        assert await rc.get("acl:k") == "b"
+        with pytest.raises(redis.ResponseError, match="NOPERM"):
+            await c.multi()  # waits for MULTI again, so nothing runs outside a transaction
+        assert await c.get("acl:k") == "b" and "leased=0" in repr(c)
+    finally:
+        await c.disconnect()
+        await rc.execute_command("ACL", "DELUSER", "txuser")
