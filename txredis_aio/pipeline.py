@@ -44,7 +44,11 @@ class Pipeline(Commands):
         self._proto: Optional[RedisProtocol] = proto
         self._fallback = fallback
         self._encode = pool.config.encode
-        self._create_future = pool.loop.create_future
+        #: Makes each command's reply slot: a Future, or anything with Future's ``done``,
+        #: ``set_result``, ``set_exception``, ``cancel``, ``cancelled``, ``exception`` and a
+        #: ``slot_result()`` for ``result()`` (the Twisted shim's ``ReplyDeferred``, which the
+        #: reply fires without a Future in between).
+        self.new_slot: Callable[[], Any] = pool.loop.create_future
         self._buf: list[bytes] = []
         self._slots: list[tuple[asyncio.Future[Any], Convert, bool]] = []
         self._timed = True
@@ -83,7 +87,7 @@ class Pipeline(Commands):
         self._buf.append(self._encode(args))
         if special and self._timed and is_blocking_request(args):
             self._timed = False  # everything behind a blocking command waits as long as it does
-        fut = self._create_future()
+        fut = self.new_slot()
         self._slots.append((fut, convert, self._timed))
         return fut
 
@@ -103,13 +107,13 @@ class Pipeline(Commands):
         buf, self._buf = self._buf, []
         slots, self._slots = self._slots, []
         assert proto is not None
-        out: asyncio.Future[list[Any]] = self._create_future()
+        out: asyncio.Future[list[Any]] = self._pool.loop.create_future()
         if not slots:
             self._pool.release(proto)
             out.set_result([])
             return out
         last, conv, timed = slots[-1]
-        mine: asyncio.Future[Any] = self._create_future()
+        mine: asyncio.Future[Any] = self._pool.loop.create_future()
         slots[-1] = (mine, conv, timed)
         futs = [s[0] for s in slots]
         blocking = not self._timed
@@ -200,7 +204,7 @@ def _results(futs: list[asyncio.Future[Any]], raise_on_error: bool) -> list[Any]
             continue
         exc = f.exception()  # also marks every error as seen
         if exc is None:
-            results.append(f.result())
+            results.append(f.result() if isinstance(f, asyncio.Future) else f.slot_result())
             continue
         if lost is None and isinstance(exc, (ConnectionError, InvalidResponse)):
             lost = exc

@@ -179,6 +179,10 @@ class Transaction(gen.DeferredCommands, _mixin("TransactionMethods"), _Twin):  #
 class Pipeline(gen.DeferredCommands, _mixin("PipelineMethods"), _Twin):  # type: ignore[misc]
     """Commands buffered until ``execute_pipeline()`` (what ``pipeline()`` fires with)."""
 
+    def __init__(self, core: Any) -> None:
+        super().__init__(core)
+        core.new_slot = ReplyDeferred  # each command's Deferred is its reply slot: no Future
+
     @property
     def pipelining(self) -> bool:
         """True until ``execute_pipeline()``."""

@@ -3,6 +3,7 @@ cancellation that keeps the connection in step, and no Deferred that can silentl
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -77,6 +78,31 @@ def test_cancel_keeps_replies_in_step(tw_server: RedisServer) -> Any:
     yield rc.delete("c:k")
     yield rc.disconnect()
     yield other.disconnect()
+
+
+@pytest_twisted.inlineCallbacks
+def test_pipelined_deferreds_fire_with_their_own_replies(tw_server: RedisServer) -> Any:
+    """Each pipelined command's Deferred fires with its own reply (an error errbacks that one
+    only); one cancelled before sending shows as CancelledError in the results and the rest,
+    and the connection, stay in step."""
+    rc = yield redis.Connection(tw_server.host, tw_server.port)
+    yield rc.set("pl:s", "str")
+    p = yield rc.pipeline()
+    ds = [p.set("pl:a", 1), p.incr("pl:a"), p.lpush("pl:s", "x"), p.get("pl:a"), p.get("pl:s")]
+    assert all(isinstance(d, defer.Deferred) for d in ds)
+    ds[3].cancel()
+    out = yield p.execute_pipeline(raise_on_error=False)
+    assert out[:2] == ["OK", 2] and out[4] == "str"
+    assert isinstance(out[2], redis.ResponseError) and "WRONGTYPE" in str(out[2])
+    assert isinstance(out[3], asyncio.CancelledError)  # cancelled by its caller
+    assert (yield ds[0]) == "OK" and (yield ds[1]) == 2 and (yield ds[4]) == "str"
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        yield ds[2]
+    with pytest.raises(defer.CancelledError):
+        yield ds[3]
+    assert (yield rc.get("pl:a")) == 2
+    yield rc.delete(["pl:a", "pl:s"])
+    yield rc.disconnect()
 
 
 @pytest_twisted.inlineCallbacks
