@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._batch import PipelineReply
 from ._feed import Disconnected, Reconnected
 from ._resp import list_or_args
 from ._version import __version__
@@ -184,5 +185,6 @@ __all__ += [  # Sentinel
 
 __all__ += [  # transactions and explicit pipelines
     "Pipeline",
+    "PipelineReply",
     "Transaction",
 ]

@@ -27,6 +27,7 @@ from typing import Any, Callable, Optional
 
 import hiredis
 
+from ._batch import BATCH, ReplyBatch
 from ._future import ReplyFuture
 from ._resp import Decoder, Encoder, Raw, new_reader
 from .errors import ConnectionError, InvalidResponse, RedisError, ResponseError, TimeoutError
@@ -54,7 +55,8 @@ class RedisProtocol(asyncio.Protocol):
         self._decode = decode
         self._reader = new_reader()
         self._partial = 0
-        self._pending: deque[tuple[asyncio.Future[Any], Any, Optional[float]]] = deque()
+        # (Future or ReplyBatch, convert, deadline), in request order
+        self._pending: deque[tuple[Any, Any, Optional[float]]] = deque()
         self._wbuf: list[bytes] = []
         self._flush_handle: Optional[asyncio.Handle] = None
         self._watchdog: Optional[asyncio.TimerHandle] = None
@@ -103,6 +105,11 @@ class RedisProtocol(asyncio.Protocol):
             if not pending:
                 self._abort(InvalidResponse(f"Unexpected reply with no command waiting: {reply!r}"))
                 return
+            head = pending[0]
+            if head[1] is BATCH:  # a pipeline's one entry: it stays at the head until full
+                if head[0].add(reply) and pending and pending[0] is head:
+                    pending.popleft()
+                continue
             fut, convert, _ = pending.popleft()
             if fut.done():
                 continue
@@ -188,6 +195,23 @@ class RedisProtocol(asyncio.Protocol):
         self._wbuf.append(data)
         if self._flush_handle is None:
             self._flush_handle = self._loop.call_soon(self._flush)
+
+    def execute_batch(self, data: bytes | bytearray, batch: ReplyBatch, timed: bool = True) -> None:
+        """Write an explicit pipeline's requests now, with one FIFO entry for all its replies.
+
+        ``timed=False`` (it holds a blocking command) exempts the whole batch from replyTimeout.
+        """
+        if self.closed:
+            batch.set_exception(ConnectionError("Not connected"))
+            return
+        deadline = None
+        if timed and self.reply_timeout is not None:
+            deadline = self._loop.time() + self.reply_timeout
+            if self._watchdog is None:
+                self._watchdog = self._loop.call_at(deadline, self._check_timeouts)
+        self._pending.append((batch, BATCH, deadline))
+        self._wbuf.append(data)  # type: ignore[arg-type]
+        self.flush()
 
     def flush(self) -> None:
         """Write what is buffered now: the end of a burst (EXEC) has nothing left to wait for."""

@@ -26,12 +26,13 @@ import functools
 import weakref
 from typing import Any, Callable, Optional
 
+from ._batch import PipelineReply, ReplyBatch
 from ._protocol import RedisProtocol
 from ._requests import SPECIAL_NAMES, check_request, is_blocking_request
 from .commands import Commands
 from .commands._base import Convert
 from .errors import ConnectionError, InvalidResponse, RedisError, ResponseError
-from .pool import Pool, _copy_result
+from .pool import Pool
 
 __all__ = ["Pipeline"]
 
@@ -44,13 +45,15 @@ class Pipeline(Commands):
         self._proto: Optional[RedisProtocol] = proto
         self._fallback = fallback
         self._encode = pool.config.encode
-        #: Makes each command's reply slot: a Future, or anything with Future's ``done``,
-        #: ``set_result``, ``set_exception``, ``cancel``, ``cancelled``, ``exception`` and a
-        #: ``slot_result()`` for ``result()`` (the Twisted shim's ``ReplyDeferred``, which the
-        #: reply fires without a Future in between).
-        self.new_slot: Callable[[], Any] = pool.loop.create_future
-        self._buf: list[bytes] = []
-        self._slots: list[tuple[asyncio.Future[Any], Convert, bool]] = []
+        self._buf = bytearray()
+        self._converts: list[Convert] = []
+        self._batch = ReplyBatch(pool.loop, pool.config.decode, self._converts)
+        self._slots: list[Any] = []
+        #: ``None``: each command returns a ``PipelineReply`` (two references into the batch).
+        #: Else it makes each command's own reply slot, fired as its reply lands: anything with
+        #: Future's ``done``/``set_result``/``set_exception``/``cancel``/``cancelled`` (the
+        #: Twisted shim's ``ReplyDeferred``).
+        self.new_slot: Optional[Callable[[], Any]] = None
         self._timed = True
         self.pipelining = True
         # Safety net: a pipeline dropped without execute_pipeline() still frees its lease.
@@ -59,10 +62,10 @@ class Pipeline(Commands):
 
     def __repr__(self) -> str:
         state = "open" if self.pipelining else "sent"
-        return f"<Pipeline {state} commands={len(self._slots)} on {self._pool.config.address}>"
+        return f"<Pipeline {state} commands={len(self._converts)} on {self._pool.config.address}>"
 
     def __len__(self) -> int:
-        return len(self._slots)
+        return len(self._converts)
 
     @property
     def transport(self) -> Any:
@@ -84,12 +87,16 @@ class Pipeline(Commands):
             special = False
         if special:
             check_request(args, self._pool, leased=True)
-        self._buf.append(self._encode(args))
+        self._buf += self._encode(args)
         if special and self._timed and is_blocking_request(args):
-            self._timed = False  # everything behind a blocking command waits as long as it does
-        fut = self.new_slot()
-        self._slots.append((fut, convert, self._timed))
-        return fut
+            self._timed = False  # the batch waits as long as its blocking command does
+        converts = self._converts
+        converts.append(convert)
+        if self.new_slot is None:
+            return PipelineReply(self._batch, len(converts) - 1)
+        slot = self.new_slot()
+        self._slots.append(slot)
+        return slot
 
     def execute_pipeline(self, raise_on_error: bool = True) -> asyncio.Future[list[Any]]:
         """Send every buffered command in one write; a Future of their replies, in order.
@@ -104,21 +111,19 @@ class Pipeline(Commands):
         self.pipelining = False
         self._finalizer.detach()
         proto, self._proto = self._proto, None
-        buf, self._buf = self._buf, []
-        slots, self._slots = self._slots, []
+        buf, self._buf = self._buf, bytearray()
+        batch = self._batch
         assert proto is not None
         out: asyncio.Future[list[Any]] = self._pool.loop.create_future()
-        if not slots:
+        if not self._converts:
             self._pool.release(proto)
             out.set_result([])
             return out
-        last, conv, timed = slots[-1]
-        mine: asyncio.Future[Any] = self._pool.loop.create_future()
-        slots[-1] = (mine, conv, timed)
-        futs = [s[0] for s in slots]
+        if self._slots:
+            batch.slots = self._slots
         blocking = not self._timed
         try:
-            proto.execute_encoded(b"".join(buf), slots)
+            proto.execute_batch(buf, batch, not blocking)
         except BaseException:
             self._pool.release(proto)
             raise
@@ -126,19 +131,20 @@ class Pipeline(Commands):
             self._pool.release(proto)
         del buf
         held = proto if blocking else None
-        mine.add_done_callback(
-            functools.partial(_finished, out, futs, last, raise_on_error, self._pool, held)
+        batch.future.add_done_callback(
+            functools.partial(_finished, out, raise_on_error, self._pool, held)
         )
         return out
 
     def abandon(self) -> None:
-        """Drop the buffered commands unsent (their Futures are cancelled); return the lease."""
+        """Drop the buffered commands unsent (their replies are cancelled); return the lease."""
         if not self.pipelining:
             return
         self.pipelining = False
-        for fut, _, _ in self._slots:
-            fut.cancel()
-        self._buf, self._slots = [], []
+        for slot in self._slots:
+            slot.cancel()
+        self._batch.cancelled_at = set(range(len(self._converts)))
+        self._buf = bytearray()
         self._finalizer.detach()
         proto, self._proto = self._proto, None
         if proto is not None:
@@ -161,25 +167,22 @@ def _release_later(pool: Pool, proto: RedisProtocol) -> None:
 
 
 def _finished(
-    out: asyncio.Future[list[Any]], futs: list[asyncio.Future[Any]], last: asyncio.Future[Any],
-    raise_on_error: bool, pool: Pool, leased: Optional[RedisProtocol], mine: asyncio.Future[Any],
+    out: asyncio.Future[list[Any]], raise_on_error: bool, pool: Pool,
+    leased: Optional[RedisProtocol], batch_future: asyncio.Future[list[Any]],
 ) -> None:
-    """The last reply arrived (or the connection died): every slot before it is settled too."""
+    """The last reply arrived (or the connection died): settle ``execute_pipeline()``."""
     if leased is not None:
         pool.release(leased)
-    _copy_result(last, mine)
-    if last.cancelled():
-        futs[-1] = last  # its caller cancelled it: shown as such, like the others
-    else:
-        last.exception()  # seen, like every other slot's error (the result list carries it)
-    try:
-        results = _results(futs, raise_on_error)
-    except BaseException as e:
-        if not out.done():
-            out.set_exception(e)
+    exc = batch_future.exception()
+    if out.done():  # the caller stopped waiting
         return
-    if not out.done():  # else the caller stopped waiting
-        out.set_result(results)
+    if exc is not None:
+        out.set_exception(exc)
+        return
+    try:
+        out.set_result(_checked(batch_future.result(), raise_on_error))
+    except BaseException as e:
+        out.set_exception(e)
 
 
 async def _collect(futs: list[asyncio.Future[Any]], raise_on_error: bool) -> list[Any]:
@@ -195,24 +198,25 @@ async def _collect(futs: list[asyncio.Future[Any]], raise_on_error: bool) -> lis
 def _results(futs: list[asyncio.Future[Any]], raise_on_error: bool) -> list[Any]:
     """Settled Futures' replies in order, errors in place; raise as ``execute_pipeline`` says."""
     results: list[Any] = []
-    first: Optional[BaseException] = None
-    lost: Optional[BaseException] = None
-    index = -1
-    for i, f in enumerate(futs):
+    for f in futs:
         if f.cancelled():
             results.append(asyncio.CancelledError())
             continue
         exc = f.exception()  # also marks every error as seen
-        if exc is None:
-            results.append(f.result() if isinstance(f, asyncio.Future) else f.slot_result())
-            continue
-        if lost is None and isinstance(exc, (ConnectionError, InvalidResponse)):
-            lost = exc
-        results.append(exc)
-        if first is None:
-            first, index = exc, i
-    if lost is not None:
-        raise lost  # the connection is gone: no result list to speak of
+        results.append(f.result() if exc is None else exc)
+    return _checked(results, raise_on_error)
+
+
+def _checked(results: list[Any], raise_on_error: bool) -> list[Any]:
+    """A lost connection raises; with ``raise_on_error`` the first error raises, carrying
+    ``.results`` and ``.index``; else the list is returned with errors in place."""
+    first: Optional[BaseException] = None
+    index = -1
+    for i, r in enumerate(results):
+        if isinstance(r, (ConnectionError, InvalidResponse)):
+            raise r  # the connection is gone: no result list to speak of
+        if first is None and isinstance(r, Exception):
+            first, index = r, i
     if first is not None and raise_on_error:
         if isinstance(first, ResponseError):
             first.results = results  # type: ignore[attr-defined]

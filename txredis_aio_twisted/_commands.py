@@ -2605,7 +2605,7 @@ class PipelineMethods:
     _core: Any
 
     def abandon(self) -> Any:
-        """Drop the buffered commands unsent (their Futures are cancelled); return the lease."""
+        """Drop the buffered commands unsent (their replies are cancelled); return the lease."""
         return call(self._core.abandon)
 
     def execute_pipeline(self, raise_on_error: Any = True) -> Any:

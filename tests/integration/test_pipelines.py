@@ -253,3 +253,57 @@ async def test_txredisapi_style_transport_inspection(redis_server: RedisServer) 
         proto.transport = original
     finally:
         await db.disconnect()
+
+
+async def test_pipeline_in_flight_is_one_fifo_entry_and_replies_are_small_handles(redis_server) -> None:
+    """A 2,000-command pipeline occupies one FIFO entry while in flight; each command returns a
+    PipelineReply (two references into the batch, not a Future) that reads its own reply."""
+    c1 = await redis.Connection(redis_server.host, redis_server.port)
+    try:
+        (proto,) = all_protocols(c1)
+        p = await c1.pipeline()
+        handles = [p.set(f"h{i}", i) for i in range(1000)] + [p.get(f"h{i}") for i in range(1000)]
+        assert type(handles[0]).__name__ == "PipelineReply" and not hasattr(handles[0], "__dict__")
+        out = p.execute_pipeline()
+        assert proto.pending == 1  # one entry for 2,000 replies
+        assert not handles[-1].done()
+        res = await out
+        assert res[:1000] == ["OK"] * 1000 and res[1000:] == list(range(1000))
+        assert res[0] is res[999]  # the common "OK" is one shared object
+        assert [h.result() for h in handles[995:1005]] == ["OK"] * 5 + [0, 1, 2, 3, 4]
+        assert await handles[1500] == 500 and proto.pending == 0
+    finally:
+        await c1.disconnect()
+
+
+async def test_pipeline_reply_future_api(rc) -> None:
+    """PipelineReply: await, done/result/exception, add_done_callback, cancel before sending;
+    a Task awaiting one handle can be cancelled without disturbing the pipeline."""
+    await rc.set("s", "str")
+    p = await rc.pipeline()
+    a, bad, c, gone = p.incr("n"), p.lpush("s", "x"), p.incr("n"), p.get("n")
+    seen: list = []
+    a.add_done_callback(lambda h: seen.append(h.result()))
+    with pytest.raises(asyncio.InvalidStateError):
+        a.result()
+    assert gone.cancel() and gone.cancelled()
+    waiter = asyncio.ensure_future(asyncio.wait_for(c, 5))
+    impatient = asyncio.ensure_future(_await(c))
+    await asyncio.sleep(0)
+    impatient.cancel()
+    res = await p.execute_pipeline(raise_on_error=False)
+    assert res[0] == 1 and res[2] == 2 and isinstance(res[1], redis.ResponseError)
+    assert isinstance(res[3], asyncio.CancelledError)
+    assert await waiter == 2 and await a == 1 and impatient.cancelled()
+    assert isinstance(bad.exception(), redis.ResponseError)
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        await bad
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    await asyncio.sleep(0)
+    assert seen == [1]
+    assert await rc.get("n") == 2
+
+
+async def _await(h):
+    return await h
