@@ -29,19 +29,15 @@ class ReplyDeferred(Deferred):
     (``done``/``set_result``/``set_exception``) and can be awaited from an asyncio Task.
     """
 
-    _value: Any = None
-    _exc: Optional[BaseException] = None
     _cancelled = False
 
     def done(self) -> bool:
         return self.called
 
     def set_result(self, value: Any) -> None:
-        self._value = value
         self.callback(value)
 
     def set_exception(self, exc: BaseException) -> None:
-        self._exc = exc
         self.errback(Failure(exc))
 
     def cancel(self) -> None:
@@ -49,20 +45,9 @@ class ReplyDeferred(Deferred):
             self._cancelled = True
         super().cancel()
 
-    # What the core reads back from a settled slot (a pipeline's results), as from a Future.
     def cancelled(self) -> bool:
+        """Cancelled before its reply came (a pipeline shows CancelledError in its place)."""
         return self._cancelled
-
-    def exception(self) -> Optional[BaseException]:
-        if self._cancelled:
-            raise asyncio.CancelledError()
-        return self._exc
-
-    def slot_result(self) -> Any:
-        """Future's ``result()`` (a Deferred's ``result`` attribute is taken)."""
-        if self._exc is not None:
-            raise self._exc
-        return self._value if not self._cancelled else self.exception()
 
     def __await__(self) -> Any:
         if asyncio.current_task() is not None:  # inside a core helper's Task
