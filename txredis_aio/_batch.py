@@ -29,14 +29,12 @@ class ReplyBatch:
     ``set_exception``/``cancelled`` (the Twisted shim's Deferreds), fired as each reply lands.
     """
 
-    __slots__ = ("converts", "slots", "results", "decode", "future", "ok", "cancelled_at")
+    __slots__ = ("n", "converts", "slots", "results", "decode", "future", "ok", "cancelled_at")
 
-    def __init__(
-        self, loop: asyncio.AbstractEventLoop, decode: Callable[[Any], Any],
-        converts: list[Any], slots: Optional[list[Any]] = None,
-    ) -> None:
-        self.converts = converts
-        self.slots = slots
+    def __init__(self, loop: asyncio.AbstractEventLoop, decode: Callable[[Any], Any]) -> None:
+        self.n = 0  # commands in the batch
+        self.converts: dict[int, Any] = {}  # index -> converter, for the commands that have one
+        self.slots: Optional[list[Any]] = None
         self.results: list[Any] = []
         self.decode = decode
         self.future: asyncio.Future[list[Any]] = loop.create_future()
@@ -50,7 +48,7 @@ class ReplyBatch:
         """Take the next reply; True once the last one arrived (``future`` then has the list)."""
         results = self.results
         i = len(results)
-        conv = self.converts[i]
+        conv = self.converts.get(i) if self.converts else None
         if isinstance(reply, ResponseError):
             value: Any = reply
         elif conv is None:
@@ -73,7 +71,7 @@ class ReplyBatch:
         elif self.cancelled_at is not None and i in self.cancelled_at:
             value = asyncio.CancelledError()
         results.append(value)
-        if i + 1 < len(self.converts):
+        if i + 1 < self.n:
             return False
         if not self.future.done():
             self.future.set_result(results)

@@ -46,8 +46,7 @@ class Pipeline(Commands):
         self._fallback = fallback
         self._encode = pool.config.encode
         self._buf = bytearray()
-        self._converts: list[Convert] = []
-        self._batch = ReplyBatch(pool.loop, pool.config.decode, self._converts)
+        self._batch = ReplyBatch(pool.loop, pool.config.decode)
         self._slots: list[Any] = []
         #: ``None``: each command returns a ``PipelineReply`` (two references into the batch).
         #: Else it makes each command's own reply slot, fired as its reply lands: anything with
@@ -62,10 +61,10 @@ class Pipeline(Commands):
 
     def __repr__(self) -> str:
         state = "open" if self.pipelining else "sent"
-        return f"<Pipeline {state} commands={len(self._converts)} on {self._pool.config.address}>"
+        return f"<Pipeline {state} commands={self._batch.n} on {self._pool.config.address}>"
 
     def __len__(self) -> int:
-        return len(self._converts)
+        return self._batch.n
 
     @property
     def transport(self) -> Any:
@@ -90,10 +89,12 @@ class Pipeline(Commands):
         self._buf += self._encode(args)
         if special and self._timed and is_blocking_request(args):
             self._timed = False  # the batch waits as long as its blocking command does
-        converts = self._converts
-        converts.append(convert)
+        batch = self._batch
+        if convert is not None:
+            batch.converts[batch.n] = convert
+        batch.n += 1
         if self.new_slot is None:
-            return PipelineReply(self._batch, len(converts) - 1)
+            return PipelineReply(batch, batch.n - 1)
         slot = self.new_slot()
         self._slots.append(slot)
         return slot
@@ -115,7 +116,7 @@ class Pipeline(Commands):
         batch = self._batch
         assert proto is not None
         out: asyncio.Future[list[Any]] = self._pool.loop.create_future()
-        if not self._converts:
+        if not batch.n:
             self._pool.release(proto)
             out.set_result([])
             return out
@@ -143,7 +144,7 @@ class Pipeline(Commands):
         self.pipelining = False
         for slot in self._slots:
             slot.cancel()
-        self._batch.cancelled_at = set(range(len(self._converts)))
+        self._batch.cancelled_at = set(range(self._batch.n))
         self._buf = bytearray()
         self._finalizer.detach()
         proto, self._proto = self._proto, None
