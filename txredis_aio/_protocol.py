@@ -6,6 +6,8 @@ How this works
   bad), appends the bytes to a write buffer and appends a *slot* ``(future, convert, deadline)``
   to a FIFO, all in one synchronous step. The buffer is flushed once per loop iteration
   (``call_soon``), so commands issued together share one ``write``.
+* An explicit pipeline is one FIFO entry (a ``ReplyBatch``) that takes as many replies as it
+  has commands (``execute_batch``); MULTI ... EXEC and ordinary commands have one slot each.
 * Replies are matched to slots strictly in FIFO order. A slot whose future is already done
   (its caller was cancelled or timed out) still consumes its reply, which is then dropped: the
   stream can never shift.

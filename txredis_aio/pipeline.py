@@ -3,18 +3,17 @@
 How this works
 --------------
 ``handler.pipeline()`` leases a pool connection for one ``Pipeline``. Each command method on
-it encodes its request at once (bad arguments raise there), appends the bytes to a buffer and
-returns a Future of its own reply; nothing is sent. ``execute_pipeline()`` hands the whole
-buffer and the reply slots to the connection in one step (``RedisProtocol.execute_encoded``),
-returns the lease at once — later users' commands queue behind the pipeline on the same FIFO —
-and resolves with the replies in order, each converted as its command would be alone. A
-pipeline holding a blocking command (BLPOP, XREAD BLOCK, WAIT...) keeps its lease until its last
-reply has arrived instead: nothing may queue behind a blocked command.
+it encodes its request at once (bad arguments raise there) into one ``bytearray`` and returns a
+``PipelineReply`` (a handle into the pipeline's ``ReplyBatch``, see ``_batch.py``); nothing is
+sent. ``execute_pipeline()`` writes the buffer with one FIFO entry for all the replies
+(``RedisProtocol.execute_batch``), returns the lease at once — later users' commands queue
+behind the pipeline on the same FIFO — and resolves with the replies in order, each converted as
+its command would be alone. A pipeline holding a blocking command (BLPOP, XREAD BLOCK, WAIT...)
+keeps its lease until its last reply has arrived instead: nothing may queue behind a blocked
+command.
 
-The result is built by a done-callback on the last reply slot (no Task): the pipeline keeps
-that slot's Future to itself, so a caller cancelling the last command's Future cannot end the
-wait (or the lease) before the reply really came.
-
+The result is built by a done-callback on the batch's own Future (no Task), which no caller can
+cancel: cancelling a command's handle only drops that reply from the results.
 Cancelling ``execute_pipeline()`` only stops that wait: the replies are still read (and
 dropped), so the connection stays in step and goes on serving the pool.
 """

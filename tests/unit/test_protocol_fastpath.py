@@ -231,3 +231,53 @@ async def test_gather_of_eager_futures() -> None:
     await asyncio.sleep(0)
     p.data_received(b":1\r\n:2\r\n:3\r\n")
     assert await g == [1, 2, 3]
+
+
+# -- ReplyBatch: an explicit pipeline's one FIFO entry ------------------------------------------
+
+
+def _batch(p: RedisProtocol, n: int, converts: dict[int, Any] | None = None) -> Any:
+    from txredis_aio._batch import ReplyBatch
+
+    b = ReplyBatch(asyncio.get_running_loop(), p._decode)
+    b.n = n
+    b.converts = converts or {}
+    return b
+
+
+async def test_batch_takes_its_replies_split_anywhere_then_the_next_slot_its_own() -> None:
+    p, t = make()
+    b = _batch(p, 4, {3: lambda r: r * 2})
+    p.execute_batch(bytearray(b"(4 requests)"), b)
+    after = p.execute(("GET", "x"))
+    assert p.pending == 2 and t.writes[0] == b"(4 requests)"
+    wire = b"+OK\r\n-ERR boom\r\n$2\r\nab\r\n:21\r\n$5\r\nafter\r\n"
+    for i in range(len(wire)):  # byte by byte
+        p.data_received(wire[i : i + 1])
+    res = await b.future
+    assert res[0] == "OK" and isinstance(res[1], ResponseError) and res[2] == "ab" and res[3] == 42
+    assert await after == "after" and p.pending == 0
+
+
+async def test_connection_lost_mid_batch_fails_the_batch_and_what_follows() -> None:
+    p, t = make()
+    b = _batch(p, 3)
+    p.execute_batch(bytearray(b"x"), b)
+    after = p.execute(("GET", "x"))
+    p.data_received(b"+OK\r\n")
+    assert not b.future.done()
+    p.connection_lost(None)
+    with pytest.raises(ConnectionError):
+        await b.future
+    with pytest.raises(ConnectionError):
+        await after
+    assert b.results == ["OK"]
+
+
+async def test_batch_on_a_closed_connection_fails_at_once() -> None:
+    p, t = make()
+    p.connection_lost(None)
+    b = _batch(p, 1)
+    p.execute_batch(bytearray(b"x"), b)
+    with pytest.raises(ConnectionError, match="Not connected"):
+        await b.future
