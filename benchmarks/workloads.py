@@ -47,7 +47,7 @@ WORKLOADS: dict[str, Workload] = {w.name: w for w in [
              CONCURRENCY),
     Workload("W3", f"100k SETs in explicit pipelines of {PIPELINE // 1000}k", "cmd/s", 100_000, 20_000,
              PIPELINE),
-    Workload("W4", "SET then GET of 1 MiB values", "cmd/s", 40, 10, 2),
+    Workload("W4", "SET then GET of 1 MiB values", "cmd/s", 400, 40, 2),
     Workload("W5", "pub/sub: 32 B messages, one publisher to one subscriber", "msg/s", 50_000, 10_000,
              PUBLISH_BATCH),
     Workload("W6", "MULTI + 3×INCR + EXEC, sequential", "tx/s", 5_000, 1_000, 1),

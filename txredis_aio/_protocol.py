@@ -39,7 +39,14 @@ __all__ = ["RedisProtocol"]
 Convert = Optional[Callable[[Any], Any]]
 
 
-class RedisProtocol(asyncio.Protocol):
+# Reads go into one buffer per connection (BufferedProtocol): 64 KiB, grown to 256 KiB once a
+# read fills it. asyncio's plain path allocates a 256 KiB bytes per read, which glibc maps and
+# unmaps each time (mmap + mremap + munmap and page faults for every reply).
+_READ_MIN = 1 << 16
+_READ_MAX = 1 << 18
+
+
+class RedisProtocol(asyncio.BufferedProtocol):
     """Bytes in, bytes out, a FIFO of reply slots. Knows nothing of pools or reconnects."""
 
     #: Largest unfinished reply kept in memory (Redis' own proto-max-bulk-len is 512 MiB).
@@ -56,6 +63,7 @@ class RedisProtocol(asyncio.Protocol):
         self._encode = encode
         self._decode = decode
         self._reader = new_reader()
+        self._rview = memoryview(bytearray(_READ_MIN))
         self._partial = 0
         # (Future or ReplyBatch, convert, deadline), in request order
         self._pending: deque[tuple[Any, Any, Optional[float]]] = deque()
@@ -88,6 +96,15 @@ class RedisProtocol(asyncio.Protocol):
             self.closed = True
             if self.on_close is not None:
                 self.on_close(self)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._rview
+
+    def buffer_updated(self, nbytes: int) -> None:
+        view = self._rview
+        if nbytes == len(view) and nbytes < _READ_MAX:  # a full read: big replies come here
+            self._rview = memoryview(bytearray(nbytes * 4))
+        self.data_received(view[:nbytes])  # type: ignore[arg-type]  # fed (copied) at once
 
     def data_received(self, data: bytes) -> None:
         reader = self._reader

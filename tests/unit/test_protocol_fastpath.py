@@ -281,3 +281,32 @@ async def test_batch_on_a_closed_connection_fails_at_once() -> None:
     p.execute_batch(bytearray(b"x"), b)
     with pytest.raises(ConnectionError, match="Not connected"):
         await b.future
+
+
+# -- BufferedProtocol reads ---------------------------------------------------------------------
+
+
+def _read_into(p: RedisProtocol, data: bytes) -> None:
+    """What asyncio's transport does for a BufferedProtocol: recv_into get_buffer(), then tell."""
+    while data:
+        buf = p.get_buffer(-1)
+        n = min(len(buf), len(data))
+        buf[:n] = data[:n]
+        p.buffer_updated(n)
+        data = data[n:]
+
+
+async def test_buffered_reads_reuse_one_buffer_and_grow_for_big_replies() -> None:
+    p, t = make()
+    first = p.get_buffer(-1)
+    f = p.execute(("GET", "a"))
+    _read_into(p, b"$2\r\nhi\r\n")
+    assert await f == "hi" and p.get_buffer(-1) is first  # small replies: the same buffer
+    big = b"x" * 300_000
+    f = p.execute(("GET", "b"))
+    _read_into(p, b"$%d\r\n%s\r\n" % (len(big), big))
+    assert await f == big.decode()
+    assert len(p.get_buffer(-1)) == 4 * len(first)  # a full read grew it once (to 256 KiB)
+    f = p.execute(("GET", "c"))
+    _read_into(p, b"$1\r\nz\r\n")
+    assert await f == "z"
