@@ -166,8 +166,6 @@ class Transaction(Commands):
         proto = self._proto
         assert proto is not None
         queued = self._queued
-        if self._multi is not None:
-            queued.append(self._multi)
         try:
             # A ReplyFuture: whoever awaits the end of the transaction resumes with its reply.
             fut = proto.execute(args, convert, self._timed(), fut or ReplyFuture(loop=self._pool.loop))
@@ -220,6 +218,7 @@ async def begin_transaction(
     if multi and watch is None and proto.multi_confirmed:
         t._multi = proto.execute(("MULTI",), None, t._timed())
         t._multi.add_done_callback(functools.partial(_check_multi, proto))
+        t._queued.append(t._multi)  # its error, if any, is settled with the queued commands'
         t.inMulti = True
         return t
     try:
