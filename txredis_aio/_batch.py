@@ -13,7 +13,7 @@ import asyncio
 import functools
 from typing import Any, Callable, Generator, Optional
 
-from ._resp import Raw
+from ._resp import convert_reply
 from .errors import ResponseError
 
 __all__ = ["BATCH", "PipelineReply", "ReplyBatch"]
@@ -55,7 +55,7 @@ class ReplyBatch:
             value = self.ok if reply == b"OK" else self.decode(reply)
         else:
             try:
-                value = conv.fn(reply) if type(conv) is Raw else conv(self.decode(reply))
+                value = convert_reply(reply, conv, self.decode)
             except Exception as e:  # a converter failed: the error takes that command's place
                 value = e
         slots = self.slots

@@ -170,9 +170,7 @@ class RedisProtocol(asyncio.BufferedProtocol):
             return fut
         deadline = None
         if timeout and self.reply_timeout is not None:
-            deadline = self._loop.time() + self.reply_timeout
-            if self._watchdog is None:
-                self._watchdog = self._loop.call_at(deadline, self._check_timeouts)
+            deadline = self._deadline()
         pending = self._pending
         if self._flush_handle is None and not pending and not self.leased and self.transport is not None:
             # An idle shared connection: nothing to coalesce with, so send now, and answer with
@@ -207,10 +205,8 @@ class RedisProtocol(asyncio.BufferedProtocol):
         if self.reply_timeout is None:
             self._pending.extend([(f, c, None) for f, c, _ in slots])
         else:
-            deadline = self._loop.time() + self.reply_timeout
+            deadline = self._deadline()
             self._pending.extend([(f, c, deadline if t else None) for f, c, t in slots])
-            if self._watchdog is None:
-                self._watchdog = self._loop.call_at(deadline, self._check_timeouts)
         self._wbuf.append(data)
         if self._flush_handle is None:
             self._flush_handle = self._loop.call_soon(self._flush)
@@ -223,11 +219,7 @@ class RedisProtocol(asyncio.BufferedProtocol):
         if self.closed:
             batch.set_exception(ConnectionError("Not connected"))
             return
-        deadline = None
-        if timed and self.reply_timeout is not None:
-            deadline = self._loop.time() + self.reply_timeout
-            if self._watchdog is None:
-                self._watchdog = self._loop.call_at(deadline, self._check_timeouts)
+        deadline = self._deadline() if timed and self.reply_timeout is not None else None
         self._pending.append((batch, BATCH, deadline))
         self._wbuf.append(data)  # type: ignore[arg-type]
         self.flush()
@@ -282,6 +274,14 @@ class RedisProtocol(asyncio.BufferedProtocol):
         self._fail_all(exc)
         if self.transport is not None:
             self.transport.abort()
+
+    def _deadline(self) -> float:
+        """The replyTimeout deadline of a request written now; starts the watchdog if idle."""
+        assert self.reply_timeout is not None
+        deadline = self._loop.time() + self.reply_timeout
+        if self._watchdog is None:
+            self._watchdog = self._loop.call_at(deadline, self._check_timeouts)
+        return deadline
 
     def _check_timeouts(self) -> None:
         self._watchdog = None
