@@ -46,7 +46,6 @@ class Pipeline(Commands):
         self._encode = pool.config.encode
         self._buf = bytearray()
         self._batch = ReplyBatch(pool.loop, pool.config.decode)
-        self._slots: list[Any] = []
         #: ``None``: each command returns a ``PipelineReply`` (two references into the batch).
         #: Else it makes each command's own reply slot, fired as its reply lands: anything with
         #: Future's ``done``/``set_result``/``set_exception``/``cancel``/``cancelled`` (the
@@ -95,7 +94,9 @@ class Pipeline(Commands):
         if self.new_slot is None:
             return PipelineReply(batch, batch.n - 1)
         slot = self.new_slot()
-        self._slots.append(slot)
+        if batch.slots is None:
+            batch.slots = []
+        batch.slots.append(slot)
         return slot
 
     def execute_pipeline(self, raise_on_error: bool = True) -> asyncio.Future[list[Any]]:
@@ -119,8 +120,6 @@ class Pipeline(Commands):
             self._pool.release(proto)
             out.set_result([])
             return out
-        if self._slots:
-            batch.slots = self._slots
         blocking = not self._timed
         try:
             proto.execute_batch(buf, batch, not blocking)
@@ -141,7 +140,7 @@ class Pipeline(Commands):
         if not self.pipelining:
             return
         self.pipelining = False
-        for slot in self._slots:
+        for slot in self._batch.slots or ():
             slot.cancel()
         self._batch.cancelled_at = set(range(self._batch.n))
         self._buf = bytearray()
