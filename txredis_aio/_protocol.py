@@ -11,6 +11,9 @@ How this works
 * Replies are matched to slots strictly in FIFO order. A slot whose future is already done
   (its caller was cancelled or timed out) still consumes its reply, which is then dropped: the
   stream can never shift.
+* A top-level bulk string of 128 KiB or more is read into a buffer of its own, not through
+  hiredis; a request with a large argument is copied once into a kept frame buffer (see
+  ``_direct`` and ``_write_parts``).
 * Reply errors arrive as ``ResponseError`` values (hiredis ``replyError``); at top level they
   become the future's exception, nested ones stay in place.
 * Connection lost: every pending slot fails with ``ConnectionError("Lost connection")``.
@@ -31,7 +34,7 @@ import hiredis
 
 from ._batch import BATCH, ReplyBatch
 from ._future import ReplyFuture
-from ._resp import Decoder, Encoder, Raw, new_reader
+from ._resp import Decoder, PartsEncoder, Raw, new_reader
 from .errors import ConnectionError, InvalidResponse, RedisError, ResponseError, TimeoutError
 
 __all__ = ["RedisProtocol"]
@@ -44,6 +47,13 @@ Convert = Optional[Callable[[Any], Any]]
 # unmaps each time (mmap + mremap + munmap and page faults for every reply).
 _READ_MIN = 1 << 16
 _READ_MAX = 1 << 18
+# A top-level bulk string of this many bytes or more is read into a buffer of its own (kernel to
+# reply buffer, one copy) instead of through hiredis (buffer, hiredis, bytes: three copies), when
+# its first read holds at least _DIRECT_PEEK bytes (a short first read just goes to hiredis).
+_DIRECT = 1 << 17
+_DIRECT_PEEK = 1 << 10
+# Buffers for large replies and requests up to this size are kept for the next (no fresh pages).
+_KEEP = 1 << 21
 
 
 class RedisProtocol(asyncio.BufferedProtocol):
@@ -54,7 +64,7 @@ class RedisProtocol(asyncio.BufferedProtocol):
 
     def __init__(
         self,
-        encode: Encoder,
+        encode: PartsEncoder,
         decode: Decoder,
         reply_timeout: Optional[float] = None,
         on_close: Optional[Callable[[RedisProtocol], None]] = None,
@@ -65,9 +75,17 @@ class RedisProtocol(asyncio.BufferedProtocol):
         self._reader = new_reader()
         self._rview = memoryview(bytearray(_READ_MIN))
         self._partial = 0
+        self._clean = True  # hiredis stopped between two replies
+        self._big: Optional[bytearray] = None  # a large bulk string being read directly
+        self._big_view: Optional[memoryview] = None  # (its buffer, read into)
+        self._got = 0
+        self._skip = 0  # bytes of a direct bulk string's CRLF still to come
+        self._big_keep: Optional[bytearray] = None  # the last one's buffer, for the next
         # (Future or ReplyBatch, convert, deadline), in request order
         self._pending: deque[tuple[Any, Any, Optional[float]]] = deque()
-        self._wbuf: list[bytes] = []
+        self._wbuf: list[Any] = []  # requests to write: bytes, or lists of pieces (_write_parts)
+        self._wparts = False  # _wbuf holds a list of pieces
+        self._wframe: Optional[bytearray] = None  # _write_parts' buffer, kept for the next
         self._flush_handle: Optional[asyncio.Handle] = None
         self._watchdog: Optional[asyncio.TimerHandle] = None
         self.on_close = on_close
@@ -98,58 +116,141 @@ class RedisProtocol(asyncio.BufferedProtocol):
                 self.on_close(self)
 
     def get_buffer(self, sizehint: int) -> memoryview:
+        if self._big_view is not None:  # a large bulk string: straight into its own buffer
+            return self._big_view[self._got:]
         return self._rview
 
     def buffer_updated(self, nbytes: int) -> None:
+        if self._big_view is not None:
+            self._got += nbytes
+            if self._got == len(self._big_view):
+                self._big_view = None
+                self._deliver_big()
+            return
         view = self._rview
         if nbytes == len(view) and nbytes < _READ_MAX:  # a full read: big replies come here
             self._rview = memoryview(bytearray(nbytes * 4))
         self.data_received(view[:nbytes])  # type: ignore[arg-type]  # fed (copied) at once
 
     def data_received(self, data: bytes) -> None:
+        if self._skip:  # the CRLF that ends a bulk string read directly
+            data = self._skip_crlf(data)
+            if not data:
+                return
+        if self._clean and data[0] == 36 and len(data) >= _DIRECT_PEEK and self._direct(data):
+            return
         reader = self._reader
         reader.feed(data)
-        pending = self._pending
-        decode = self._decode
-        completed = False
-        while True:
-            try:
-                reply = reader.gets()
-            except (InvalidResponse, hiredis.ProtocolError) as e:
-                self._abort(e if isinstance(e, InvalidResponse) else InvalidResponse(str(e)))
-                return
-            if reply is False:
-                break
-            completed = True
-            if not pending:
-                self._abort(InvalidResponse(f"Unexpected reply with no command waiting: {reply!r}"))
-                return
-            head = pending[0]
-            if head[1] is BATCH:  # a pipeline's one entry: it stays at the head until full
-                if head[0].add(reply) and pending and pending[0] is head:
-                    pending.popleft()
-                continue
-            fut, convert, _ = pending.popleft()
-            if fut.done():
-                continue
-            if isinstance(reply, ResponseError):
-                fut.set_exception(reply)
-                continue
-            try:
-                if convert is None:
-                    fut.set_result(decode(reply))
-                elif type(convert) is Raw:
-                    fut.set_result(convert.fn(reply))
-                else:
-                    fut.set_result(convert(decode(reply)))
-            except Exception as e:  # a converter failed: that caller gets the error
-                fut.set_exception(e)
+        completed = self._dispatch(reader.gets)
+        if self.closed:
+            return
         # Bound what one unfinished reply may hold (a hostile "$10000000000" or endless array).
         self._partial = reader.len() if completed else self._partial + len(data)
         if self._partial > self.max_reply_bytes:
             self._abort(
                 InvalidResponse(f"Reply larger than max_reply_bytes={self.max_reply_bytes}; closing")
             )
+
+    def _dispatch(self, gets: Callable[[], Any]) -> bool:
+        """Hand each reply ``gets`` returns to its slot, in order; say whether any came.
+
+        Also records whether the reader stopped between replies (``_clean``): only then may the
+        next bytes start a top-level reply (hiredis may have consumed an array's header).
+        """
+        pending = self._pending
+        decode = self._decode
+        has_data = self._reader.has_data
+        completed = False
+        while True:
+            try:
+                reply = gets()
+            except (InvalidResponse, hiredis.ProtocolError) as e:
+                self._abort(e if isinstance(e, InvalidResponse) else InvalidResponse(str(e)))
+                return completed
+            if reply is False:
+                self._clean = False
+                return completed
+            completed = True
+            if not pending:
+                self._abort(InvalidResponse(f"Unexpected reply with no command waiting: {reply!r}"))
+                return completed
+            head = pending[0]
+            if head[1] is BATCH:  # a pipeline's one entry: it stays at the head until full
+                if head[0].add(reply) and pending and pending[0] is head:
+                    pending.popleft()
+            else:
+                fut, convert, _ = pending.popleft()
+                if fut.done():
+                    pass
+                elif isinstance(reply, ResponseError):
+                    fut.set_exception(reply)
+                else:
+                    try:
+                        if convert is None:
+                            fut.set_result(decode(reply))
+                        elif type(convert) is Raw:
+                            fut.set_result(convert.fn(reply))
+                        else:
+                            fut.set_result(convert(decode(reply)))
+                    except Exception as e:  # a converter failed: that caller gets the error
+                        fut.set_exception(e)
+            if not has_data():
+                self._clean = True
+                return completed
+
+    # -- large bulk strings, read without hiredis ---------------------------------------------
+
+    def _direct(self, data: bytes) -> bool:
+        """If ``data`` starts a top-level bulk string of ``_DIRECT`` bytes or more, read it
+        into a buffer of its own (no copies into hiredis and out again); say whether it did."""
+        head = bytes(data[:24])
+        end = head.find(b"\r\n")
+        digits = head[1:end]
+        if end < 0 or not digits.isdigit() or int(digits) < _DIRECT:
+            return False  # hiredis takes it (and reports a malformed header)
+        n = int(digits)
+        if n > self.max_reply_bytes:
+            self._abort(
+                InvalidResponse(f"Reply larger than max_reply_bytes={self.max_reply_bytes}; closing")
+            )
+            return True
+        start = end + 2
+        big = self._big_keep
+        if big is not None and n <= len(big) <= 2 * n:
+            del big[n:]  # shrinks in place (a bytearray reallocates below half its size)
+        else:
+            big = bytearray(n)
+        self._big_keep = big if n <= _KEEP else None
+        got = min(n, len(data) - start)
+        big[:got] = data[start:start + got]
+        self._big, self._got = big, got
+        if got < n:
+            self._big_view = memoryview(big)
+            return True
+        self._deliver_big()
+        rest = data[start + got:]
+        if rest and not self.closed:
+            self.data_received(rest)
+        return True
+
+    def _deliver_big(self) -> None:
+        """Hand a directly read bulk string to its slot as soon as its last byte is in (the
+        caller's next command can leave now); its CRLF is checked when it arrives."""
+        big, self._big = self._big, None
+        self._skip = 2
+        head = self._pending[0][1] if self._pending else None
+        # Decoders take a bytearray; Raw converters and pipelines get bytes, as from hiredis.
+        reply = bytes(big) if head is BATCH or type(head) is Raw else big  # type: ignore[arg-type]
+        self._dispatch(iter((reply, False)).__next__)
+
+    def _skip_crlf(self, data: bytes) -> bytes:
+        """Check and drop (the rest of) the CRLF that ends a directly read bulk string."""
+        k = min(self._skip, len(data))
+        if bytes(data[:k]) != b"\r\n"[2 - self._skip:2 - self._skip + k]:
+            self._abort(InvalidResponse("Bulk string not terminated by CRLF"))
+            return b""
+        self._skip -= k
+        return data[k:]
 
     # -- commands ----------------------------------------------------------------------------
 
@@ -180,7 +281,10 @@ class RedisProtocol(asyncio.BufferedProtocol):
             if fut is None:
                 fut = ReplyFuture(loop=self._loop)
             pending.append((fut, convert, deadline))
-            self.transport.write(data)
+            if type(data) is bytes:
+                self.transport.write(data)
+            else:
+                self._write_parts([data])
             return fut
         if fut is None:
             fut = self._loop.create_future()
@@ -188,6 +292,8 @@ class RedisProtocol(asyncio.BufferedProtocol):
         if self._flush_handle is None:
             self._flush_handle = self._loop.call_soon(self._flush)
         self._wbuf.append(data)
+        if type(data) is not bytes:
+            self._wparts = True
         return fut
 
     def execute_encoded(self, data: bytes, slots: list[tuple[asyncio.Future[Any], Any, bool]]) -> None:
@@ -221,7 +327,7 @@ class RedisProtocol(asyncio.BufferedProtocol):
             return
         deadline = self._deadline() if timed and self.reply_timeout is not None else None
         self._pending.append((batch, BATCH, deadline))
-        self._wbuf.append(data)  # type: ignore[arg-type]
+        self._wbuf.append(data)
         self.flush()
 
     def flush(self) -> None:
@@ -236,9 +342,38 @@ class RedisProtocol(asyncio.BufferedProtocol):
         if not buf or self.transport is None or self.closed:
             buf.clear()
             return
-        data = buf[0] if len(buf) == 1 else b"".join(buf)
+        if self._wparts:
+            self._wparts = False
+            self._write_parts(buf)
+        else:
+            self.transport.write(buf[0] if len(buf) == 1 else b"".join(buf))
         buf.clear()
-        self.transport.write(data)
+
+    def _write_parts(self, items: list) -> None:
+        """Write requests, some of them lists of pieces (a large argument), in one ``write``.
+
+        They are copied into this connection's frame buffer, kept (up to ``_KEEP`` bytes) once
+        the transport has sent it all: a fresh 1 MiB join per request meant fresh pages each
+        time (glibc trims and regrows its heap), and separate writes cost more than one copy.
+        """
+        transport = self.transport
+        assert transport is not None
+        n = 0
+        for item in items:
+            n += sum(map(len, item)) if type(item) is list else len(item)
+        frame = self._wframe
+        if frame is None or len(frame) < n:
+            frame = bytearray(n)
+        view = memoryview(frame)
+        pos = 0
+        for item in items:
+            for piece in (item if type(item) is list else (item,)):
+                end = pos + len(piece)
+                view[pos:end] = piece
+                pos = end
+        transport.write(view[:n])
+        # Kept only if nothing of it may still be referenced (a loop may queue the view itself).
+        self._wframe = frame if len(frame) <= _KEEP and not transport.get_write_buffer_size() else None
 
     @property
     def pending(self) -> int:
@@ -264,6 +399,7 @@ class RedisProtocol(asyncio.BufferedProtocol):
             if not fut.done():
                 fut.set_exception(exc)
         self._wbuf.clear()
+        self._wparts = False
         if self._watchdog is not None:
             self._watchdog.cancel()
             self._watchdog = None

@@ -25,6 +25,9 @@ __all__ = [
 ]
 
 Encoder = Callable[[tuple], bytes]
+#: ``make_encoder(charset, parts=True)``: a request with a large argument comes as a list of
+#: pieces (written one by one, the argument never copied), any other as bytes.
+PartsEncoder = Callable[[tuple], "bytes | list[bytes]"]
 Decoder = Callable[[Any], Any]
 
 _UTF8_NAMES = frozenset({"utf-8", "utf8", "UTF-8", "UTF8"})
@@ -101,32 +104,33 @@ _BIG = 1 << 16
 _SIZED = frozenset((bytes, str, bytearray, memoryview))
 
 
-def _frame(args: tuple) -> bytes:
-    """RESP-frame normalised arguments (bytes, int, float) with one copy of each large value."""
+def _frame(args: tuple, join: bool) -> Any:
+    """RESP-frame normalised arguments (bytes, int, float): one bytes (one copy of each large
+    value) or, when not ``join``, the list of pieces (no copy)."""
     out = [b"*%d\r\n" % len(args)]
     for a in args:
         if type(a) is not bytes:
             a = (repr(a) if type(a) is float else str(a)).encode()
         out += (b"$%d\r\n" % len(a), a, b"\r\n")
-    return b"".join(out)
+    return b"".join(out) if join else out
 
 
-def make_encoder(charset: Optional[str]) -> Encoder:
+def make_encoder(charset: Optional[str], parts: bool = False) -> Encoder:
     """Return ``encode(args) -> bytes`` for one connection's charset.
 
     Strings go out in ``charset`` (UTF-8 when None, as txredisapi did); ints as digits, floats as
     ``repr`` (exact); bytes as is. bool, None and other objects raise ``InvalidArgumentType``
-    before anything is written.
+    before anything is written. ``parts=True``: see ``PartsEncoder``.
     """
     pack = hiredis.pack_command
-    big, sized = _BIG, _SIZED
+    big, sized, join = _BIG, _SIZED, not parts
     if charset is None or charset in _UTF8_NAMES:
 
         def encode(args: tuple) -> bytes:
             if len(args) > 2:  # only commands with a value can carry a large one
                 for a in args:
                     if type(a) in sized and len(a) >= big:
-                        return _frame(_normalise(args, None))
+                        return _frame(_normalise(args, None), join)
             try:
                 return pack(args)
             except (TypeError, UnicodeEncodeError):
@@ -138,7 +142,7 @@ def make_encoder(charset: Optional[str]) -> Encoder:
         norm = _normalise(args, charset)
         for a in norm:
             if type(a) is bytes and len(a) >= big:
-                return _frame(norm)
+                return _frame(norm, join)
         return pack(norm)
 
     return encode_charset
@@ -164,7 +168,7 @@ def make_decoder(charset: Optional[str], convert_numbers: bool) -> Decoder:
 
         def decode(r: Any) -> Any:
             t = type(r)
-            if t is bytes:
+            if t is bytes or t is bytearray:  # bytearray: a large bulk string read directly
                 if convert_numbers and r and r[0] in num_first:
                     n = to_number(r)
                     if n is not None:
@@ -172,7 +176,7 @@ def make_decoder(charset: Optional[str], convert_numbers: bool) -> Decoder:
                 try:
                     return r.decode(charset)
                 except UnicodeDecodeError:
-                    return r
+                    return r if t is bytes else bytes(r)
             if t is list:
                 return [decode(x) for x in r]
             return r
@@ -181,12 +185,12 @@ def make_decoder(charset: Optional[str], convert_numbers: bool) -> Decoder:
 
         def decode(r: Any) -> Any:
             t = type(r)
-            if t is bytes:
+            if t is bytes or t is bytearray:
                 if convert_numbers and r and r[0] in num_first:
                     n = to_number(r)
                     if n is not None:
                         return n
-                return r
+                return r if t is bytes else bytes(r)
             if t is list:
                 return [decode(x) for x in r]
             return r

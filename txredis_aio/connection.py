@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Optional, Union
 
 from ._compat import timeout as _timeout
 from ._protocol import RedisProtocol
-from ._resp import make_decoder, make_encoder
+from ._resp import PartsEncoder, make_decoder, make_encoder
 from .errors import (
     AuthenticationError,
     ConnectError,
@@ -94,6 +94,7 @@ class ConnectionConfig:
     def __post_init__(self) -> None:
         check_dbid(self.dbid)
         self.encode = make_encoder(self.charset)
+        self.encode_parts: PartsEncoder = make_encoder(self.charset, parts=True)
         self.decode = make_decoder(self.charset, self.convert_numbers)
 
     @property
@@ -280,7 +281,7 @@ class ConnectionSlot:
         loop = asyncio.get_running_loop()
 
         def factory() -> RedisProtocol:
-            return cfg.protocol_class(cfg.encode, cfg.decode, cfg.reply_timeout)
+            return cfg.protocol_class(cfg.encode_parts, cfg.decode, cfg.reply_timeout)
 
         host, port = cfg.host, cfg.port
         if cfg.resolve is not None and cfg.path is None:
