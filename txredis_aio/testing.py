@@ -7,6 +7,7 @@ Processes are stopped by PID.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -15,7 +16,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 __all__ = ["RedisServer", "find_server_binary", "free_port"]
 
@@ -138,6 +139,17 @@ class RedisServer:
     def stop(self) -> None:
         """Stop the process (SIGTERM, then SIGKILL after 5 s)."""
         self._signal(signal.SIGTERM)
+
+    @contextlib.contextmanager
+    def stopped(self) -> Iterator[None]:
+        """SIGSTOP the process for the ``with`` block (a hung peer that reads nothing), then
+        SIGCONT, whatever happens in the block."""
+        assert self.pid is not None, "not running"
+        os.kill(self.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(self.pid, signal.SIGCONT)
 
     def _signal(self, sig: int) -> None:
         proc, self.proc = self.proc, None

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
 import socket
 import time
 from typing import Iterator
@@ -85,17 +83,6 @@ def hold_all_clients(srv: RedisServer, n: int) -> list[socket.socket]:
             s.close()
             time.sleep(0.02)
     return held
-
-
-@contextlib.contextmanager
-def stopped(srv: RedisServer) -> Iterator[None]:
-    """SIGSTOP the server (a hung peer that reads nothing); always SIGCONT on exit."""
-    assert srv.pid is not None
-    os.kill(srv.pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        os.kill(srv.pid, signal.SIGCONT)
 
 
 # -- (3) which handshake errors are final -------------------------------------------------------
@@ -260,7 +247,7 @@ async def test_disconnect_does_not_hang_on_stuck_peer() -> None:
     command in flight fails with ConnectionError."""
     with RedisServer() as srv:
         rc = await redis.Connection(srv.host, srv.port)
-        with stopped(srv):
+        with srv.stopped():
             big = await _fill_write_buffer(rc, rc._pool._slots[0].protocol)
             t0 = time.monotonic()
             await asyncio.wait_for(rc.disconnect(), 10)
@@ -277,7 +264,7 @@ async def test_dropped_stuck_connection_is_replaced_at_once() -> None:
         try:
             slot = rc._pool._slots[0]
             old = slot.protocol
-            with stopped(srv):
+            with srv.stopped():
                 big = await _fill_write_buffer(rc, old)
                 old.close()
                 slot.wake()  # as Sentinel does: a connection is needed now

@@ -5,12 +5,10 @@ including while the server reads nothing (the loop queues what it cannot send)."
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import random
-import signal
 import ssl
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -79,22 +77,12 @@ async def test_unix_socket_and_tls(unix_server: RedisServer, tls_server: RedisSe
         assert await asyncio.gather(c.get("t"), c.strlen("t"), c.get("t")) == [v, MIB, v]
 
 
-@contextlib.contextmanager
-def stopped(srv: RedisServer) -> Iterator[None]:
-    assert srv.pid is not None
-    os.kill(srv.pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        os.kill(srv.pid, signal.SIGCONT)
-
-
 async def _writes_while_the_server_reads_nothing(srv: RedisServer) -> list[Any]:
     """Large SETs one after another while the server is stopped: the kernel's buffers fill and
     the loop queues the rest. Every value must arrive as written."""
     vals = [value(1536 << 10, 10 + i) for i in range(4)]
     async with redis.Connection(srv.host, srv.port) as c:
-        with stopped(srv):
+        with srv.stopped():
             sets = []
             for i, v in enumerate(vals):
                 sets.append(c.set(f"q{i}", v))
