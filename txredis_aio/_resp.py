@@ -26,7 +26,8 @@ __all__ = [
 
 Encoder = Callable[[tuple], bytes]
 #: ``make_encoder(charset, parts=True)``: a request with a large argument comes as a list of
-#: pieces (written one by one, the argument never copied), any other as bytes.
+#: pieces (the protocol copies them once into its kept frame buffer: no fresh joined frame),
+#: any other as bytes.
 PartsEncoder = Callable[[tuple], "bytes | list[bytes]"]
 Decoder = Callable[[Any], Any]
 
