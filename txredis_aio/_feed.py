@@ -84,9 +84,7 @@ class StreamProtocol(RedisProtocol):
         # Bound what one unfinished reply may hold, as RedisProtocol does.
         self._partial = reader.len() if completed else self._partial + len(data)
         if self._partial > self.max_reply_bytes:
-            self._abort(
-                InvalidResponse(f"Reply larger than max_reply_bytes={self.max_reply_bytes}; closing")
-            )
+            self._too_large()
 
     def execute(self, *args: Any, **kwargs: Any) -> Any:
         """``RedisProtocol.execute``; while paused, also read again until the reply has come."""

@@ -12,8 +12,8 @@ How this works
   (its caller was cancelled or timed out) still consumes its reply, which is then dropped: the
   stream can never shift.
 * A top-level bulk string of 128 KiB or more is read into a buffer of its own, not through
-  hiredis; a request with a large argument is copied once into a kept frame buffer (see
-  ``_direct`` and ``_write_parts``).
+  hiredis; a request with a large argument is copied once into a kept frame buffer
+  (``_large.py``).
 * Reply errors arrive as ``ResponseError`` values (hiredis ``replyError``); at top level they
   become the future's exception, nested ones stay in place.
 * Connection lost: every pending slot fails with ``ConnectionError("Lost connection")``.
@@ -34,6 +34,7 @@ import hiredis
 
 from ._batch import BATCH, ReplyBatch
 from ._future import ReplyFuture
+from ._large import DIRECT_PEEK, LargeValues
 from ._resp import Decoder, PartsEncoder, Raw, new_reader
 from .errors import ConnectionError, InvalidResponse, RedisError, ResponseError, TimeoutError
 
@@ -47,16 +48,9 @@ Convert = Optional[Callable[[Any], Any]]
 # unmaps each time (mmap + mremap + munmap and page faults for every reply).
 _READ_MIN = 1 << 16
 _READ_MAX = 1 << 18
-# A top-level bulk string of this many bytes or more is read into a buffer of its own (kernel to
-# reply buffer, one copy) instead of through hiredis (buffer, hiredis, bytes: three copies), when
-# its first read holds at least _DIRECT_PEEK bytes (a short first read just goes to hiredis).
-_DIRECT = 1 << 17
-_DIRECT_PEEK = 1 << 10
-# Buffers for large replies and requests up to this size are kept for the next (no fresh pages).
-_KEEP = 1 << 21
 
 
-class RedisProtocol(asyncio.BufferedProtocol):
+class RedisProtocol(LargeValues, asyncio.BufferedProtocol):
     """Bytes in, bytes out, a FIFO of reply slots. Knows nothing of pools or reconnects."""
 
     #: Largest unfinished reply kept in memory (Redis' own proto-max-bulk-len is 512 MiB).
@@ -76,16 +70,11 @@ class RedisProtocol(asyncio.BufferedProtocol):
         self._rview = memoryview(bytearray(_READ_MIN))
         self._partial = 0
         self._clean = True  # hiredis stopped between two replies
-        self._big: Optional[bytearray] = None  # a large bulk string being read directly
-        self._big_view: Optional[memoryview] = None  # (its buffer, read into)
-        self._got = 0
-        self._skip = 0  # bytes of a direct bulk string's CRLF still to come
-        self._big_keep: Optional[bytearray] = None  # the last one's buffer, for the next
+        self._init_large()
         # (Future or ReplyBatch, convert, deadline), in request order
         self._pending: deque[tuple[Any, Any, Optional[float]]] = deque()
         self._wbuf: list[Any] = []  # requests to write: bytes, or lists of pieces (_write_parts)
         self._wparts = False  # _wbuf holds a list of pieces
-        self._wframe: Optional[bytearray] = None  # _write_parts' buffer, kept for the next
         self._flush_handle: Optional[asyncio.Handle] = None
         self._watchdog: Optional[asyncio.TimerHandle] = None
         self.on_close = on_close
@@ -137,7 +126,7 @@ class RedisProtocol(asyncio.BufferedProtocol):
             data = self._skip_crlf(data)
             if not data:
                 return
-        if self._clean and data[0] == 36 and len(data) >= _DIRECT_PEEK and self._direct(data):
+        if self._clean and data[0] == 36 and len(data) >= DIRECT_PEEK and self._direct(data):
             return
         reader = self._reader
         reader.feed(data)
@@ -147,9 +136,7 @@ class RedisProtocol(asyncio.BufferedProtocol):
         # Bound what one unfinished reply may hold (a hostile "$10000000000" or endless array).
         self._partial = reader.len() if completed else self._partial + len(data)
         if self._partial > self.max_reply_bytes:
-            self._abort(
-                InvalidResponse(f"Reply larger than max_reply_bytes={self.max_reply_bytes}; closing")
-            )
+            self._too_large()
 
     def _dispatch(self, gets: Callable[[], Any]) -> bool:
         """Hand each reply ``gets`` returns to its slot, in order; say whether any came.
@@ -197,60 +184,6 @@ class RedisProtocol(asyncio.BufferedProtocol):
             if not has_data():
                 self._clean = True
                 return completed
-
-    # -- large bulk strings, read without hiredis ---------------------------------------------
-
-    def _direct(self, data: bytes) -> bool:
-        """If ``data`` starts a top-level bulk string of ``_DIRECT`` bytes or more, read it
-        into a buffer of its own (no copies into hiredis and out again); say whether it did."""
-        head = bytes(data[:24])
-        end = head.find(b"\r\n")
-        digits = head[1:end]
-        if end < 0 or not digits.isdigit() or int(digits) < _DIRECT:
-            return False  # hiredis takes it (and reports a malformed header)
-        n = int(digits)
-        if n > self.max_reply_bytes:
-            self._abort(
-                InvalidResponse(f"Reply larger than max_reply_bytes={self.max_reply_bytes}; closing")
-            )
-            return True
-        start = end + 2
-        big = self._big_keep
-        if big is not None and n <= len(big) <= 2 * n:
-            del big[n:]  # shrinks in place (a bytearray reallocates below half its size)
-        else:
-            big = bytearray(n)
-        self._big_keep = big if n <= _KEEP else None
-        got = min(n, len(data) - start)
-        big[:got] = data[start:start + got]
-        self._big, self._got = big, got
-        if got < n:
-            self._big_view = memoryview(big)
-            return True
-        self._deliver_big()
-        rest = data[start + got:]
-        if rest and not self.closed:
-            self.data_received(rest)
-        return True
-
-    def _deliver_big(self) -> None:
-        """Hand a directly read bulk string to its slot as soon as its last byte is in (the
-        caller's next command can leave now); its CRLF is checked when it arrives."""
-        big, self._big = self._big, None
-        self._skip = 2
-        head = self._pending[0][1] if self._pending else None
-        # Decoders take a bytearray; Raw converters and pipelines get bytes, as from hiredis.
-        reply = bytes(big) if head is BATCH or type(head) is Raw else big  # type: ignore[arg-type]
-        self._dispatch(iter((reply, False)).__next__)
-
-    def _skip_crlf(self, data: bytes) -> bytes:
-        """Check and drop (the rest of) the CRLF that ends a directly read bulk string."""
-        k = min(self._skip, len(data))
-        if bytes(data[:k]) != b"\r\n"[2 - self._skip:2 - self._skip + k]:
-            self._abort(InvalidResponse("Bulk string not terminated by CRLF"))
-            return b""
-        self._skip -= k
-        return data[k:]
 
     # -- commands ----------------------------------------------------------------------------
 
@@ -349,32 +282,6 @@ class RedisProtocol(asyncio.BufferedProtocol):
             self.transport.write(buf[0] if len(buf) == 1 else b"".join(buf))
         buf.clear()
 
-    def _write_parts(self, items: list) -> None:
-        """Write requests, some of them lists of pieces (a large argument), in one ``write``.
-
-        They are copied into this connection's frame buffer, kept (up to ``_KEEP`` bytes) once
-        the transport has sent it all: a fresh 1 MiB join per request meant fresh pages each
-        time (glibc trims and regrows its heap), and separate writes cost more than one copy.
-        """
-        transport = self.transport
-        assert transport is not None
-        n = 0
-        for item in items:
-            n += sum(map(len, item)) if type(item) is list else len(item)
-        frame = self._wframe
-        if frame is None or len(frame) < n:
-            frame = bytearray(n)
-        view = memoryview(frame)
-        pos = 0
-        for item in items:
-            for piece in (item if type(item) is list else (item,)):
-                end = pos + len(piece)
-                view[pos:end] = piece
-                pos = end
-        transport.write(view[:n])
-        # Kept only if nothing of it may still be referenced (a loop may queue the view itself).
-        self._wframe = frame if len(frame) <= _KEEP and not transport.get_write_buffer_size() else None
-
     @property
     def pending(self) -> int:
         """Commands written (or about to be) whose replies have not arrived."""
@@ -410,6 +317,12 @@ class RedisProtocol(asyncio.BufferedProtocol):
         self._fail_all(exc)
         if self.transport is not None:
             self.transport.abort()
+
+    def _too_large(self) -> None:
+        """An unfinished reply passed ``max_reply_bytes``: fail everything and close."""
+        self._abort(
+            InvalidResponse(f"Reply larger than max_reply_bytes={self.max_reply_bytes}; closing")
+        )
 
     def _deadline(self) -> float:
         """The replyTimeout deadline of a request written now; starts the watchdog if idle."""
