@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from typing import Any
 
 import hiredis
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from txredis_aio._batch import ReplyBatch
 from txredis_aio._protocol import RedisProtocol
-from txredis_aio._resp import Raw, make_decoder, make_encoder
-from txredis_aio.errors import ConnectionError, InvalidResponse
+from txredis_aio._resp import Raw, make_decoder, make_encoder, new_reader
+from txredis_aio.errors import ConnectionError, InvalidResponse, ResponseError
 
 BIG = 200_000  # above the direct-read threshold (128 KiB)
 
@@ -231,3 +234,60 @@ async def test_a_queued_frame_is_never_overwritten() -> None:
     p.data_received(b"+OK\r\n")
     p.execute(("SET", "k", v2))
     assert [bytes(q) for q in t.queued] == [hiredis.pack_command(("SET", "k", v)) for v in (v1, v2)]
+
+
+# -- property: any reply stream, cut anywhere, parses exactly as hiredis alone would -----------
+
+_SIZES = st.sampled_from([0, 3, 1500, BIG - 1, BIG, BIG + 7])
+
+
+def _bulk_strategy() -> st.SearchStrategy[bytes]:
+    return st.builds(lambda n, c: bulk(bytes([c]) * n), _SIZES, st.sampled_from(b"ab9\xff"))
+
+
+_REPLY = st.recursive(
+    st.one_of(_bulk_strategy(), st.just(b"$-1\r\n"), st.just(b":12\r\n"), st.just(b"+OK\r\n"),
+              st.just(b"-ERR bad\r\n")),
+    lambda inner: st.lists(inner, max_size=3).map(lambda xs: b"*%d\r\n" % len(xs) + b"".join(xs)),
+    max_leaves=4,
+)
+
+
+def _plain(x: Any) -> Any:
+    """Errors (raised or nested) as comparable tuples."""
+    if isinstance(x, Exception):
+        return (type(x).__name__, str(x))
+    return [_plain(v) for v in x] if isinstance(x, list) else x
+
+
+@settings(max_examples=80, deadline=None)
+@given(replies=st.lists(_REPLY, min_size=1, max_size=6), cuts=st.randoms(use_true_random=False))
+def test_any_stream_cut_anywhere_matches_hiredis(replies: list[bytes], cuts: random.Random) -> None:
+    """Top-level and nested strings of every size around the threshold, in arrays or not, read
+    in random pieces: every command gets what hiredis alone (plus the decoder) would give it."""
+    reader = new_reader()
+    reader.feed(b"".join(replies))
+    decode = make_decoder("utf-8", True)
+    want = [_plain(decode(reader.gets())) for _ in replies]
+
+    async def run() -> list[Any]:
+        p, t = make()
+        futs = [p.execute(("GET", f"k{i}")) for i in range(len(replies))]
+        stream = b"".join(replies)
+        # Cut at item boundaries (payloads hold none of these bytes) and at random places: a
+        # read that ends right after an array's header or element is the case to get right.
+        points = {m.start() for m in re.finditer(rb"[$*:+\-]", stream) if cuts.random() < 0.5}
+        points |= {cuts.randrange(len(stream)) for _ in range(3)}
+        edges = sorted(points | {0, len(stream)})
+        for a, b in zip(edges, edges[1:]):
+            read(p, stream[a:b])
+        got = []
+        for f in futs:
+            try:
+                got.append(_plain(await f))
+            except ResponseError as e:
+                got.append(_plain(e))
+        assert not t.aborted
+        return got
+
+    assert asyncio.run(run()) == want
