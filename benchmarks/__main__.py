@@ -1,9 +1,9 @@
 """The benchmark suite: ``python -m benchmarks`` (``scripts/bench``). ``--help`` for options.
 
 Starts its own redis-server, runs every workload for every client (each pair in a fresh
-process, each row twice: forward, then backward), prints ops/s with ratios to the best peer
-and the target verdicts, and writes ``results.json``, ``results.md`` and ``chart.png`` to
-``--out``.
+process, the clients' repetitions interleaved: ``rows.py``), prints ops/s with ratios to the
+best peer and the target verdicts, and writes ``results.json``, ``results.md`` and
+``chart.png`` to ``--out``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sys
 import time
 from typing import Any, Optional
 
-from . import ceiling, report
+from . import report, rows
 from .workloads import CLIENTS, WORKLOADS
 
 # Modules a client needs; missing ones make it "n/a: not installed" without spawning anything.
@@ -79,21 +79,6 @@ class Progress:
         sys.stderr.flush()
 
 
-def run_child(client: str, workload: str, port: int, quick: bool, reps: int, timeout: float) -> dict:
-    """One client × workload in a fresh interpreter; its JSON line, or why there is none."""
-    cmd = [sys.executable, "-m", "benchmarks.child", client, workload, "--port", str(port),
-           "--reps", str(reps)] + (["--quick"] if quick else [])
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    except subprocess.TimeoutExpired:
-        return {"na": f"timed out after {timeout:.0f} s"}
-    for line in reversed(p.stdout.splitlines()):
-        if line.startswith("{"):
-            return dict(json.loads(line))
-    return {"error": (p.stderr or p.stdout or f"exit {p.returncode}")[-2000:]}
-
-
 def run_cluster(quick: bool, timeout: float) -> dict[str, str]:
     """W2/W3 over a throwaway 3-primary cluster, in its own process (benchmarks.cluster_workloads)."""
     cmd = [sys.executable, "-m", "benchmarks.cluster_workloads"] + (["--quick"] if quick else [])
@@ -111,24 +96,6 @@ def run_cluster(quick: bool, timeout: float) -> dict[str, str]:
     return out or {"n/a": (p.stderr or p.stdout or f"exit {p.returncode}").strip()[-300:]}
 
 
-def merge_passes(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
-    """One client's result from both passes of a row: repetitions pooled (a pass without
-    figures wins, so a failure is never hidden); for W3's memory, the pass that grew more."""
-    if "rates" not in first:
-        return first
-    if "rates" not in second:
-        return second
-    out = dict(first)
-    for key in ("rates", "cpu_us_per_op"):
-        out[key] = list(first.get(key, [])) + list(second.get(key, []))
-    if "rss_peak" in second and (
-        "rss_peak" not in first
-        or second["rss_peak"] - second["rss_idle"] > first["rss_peak"] - first["rss_idle"]
-    ):
-        out["rss_idle"], out["rss_peak"] = second["rss_idle"], second["rss_peak"]
-    return out
-
-
 def parse_list(value: Optional[str], known: dict[str, Any], what: str) -> list[str]:
     if not value:
         return list(known)
@@ -144,12 +111,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--quick", action="store_true", help="smaller workloads (about a fifth)")
     ap.add_argument("--workloads", help=f"comma-separated subset of {','.join(WORKLOADS)}")
     ap.add_argument("--clients", help=f"comma-separated subset of {','.join(CLIENTS)}")
-    ap.add_argument("--reps", type=int, default=2,
-                    help="timed repetitions per client process after its warm-up (default 2; each "
-                         "row runs twice, so medians are over twice as many)")
+    ap.add_argument("--reps", type=int, default=4,
+                    help="timed repetitions per client after its warm-up, interleaved with the "
+                         "other clients' (default 4)")
     ap.add_argument("--out", default="benchmarks/results", help="directory for results.json/.md, chart.png")
     ap.add_argument("--no-chart", action="store_true", help="skip the PNG")
-    ap.add_argument("--timeout", type=float, default=90.0, help="seconds per client × workload")
+    ap.add_argument("--timeout", type=float, default=90.0,
+                    help="seconds a client may take for its warm-up or one repetition")
     ap.add_argument("--no-cluster", action="store_true", help="skip W2/W3 over a 3-primary Redis Cluster")
     a = ap.parse_args(argv)
     workloads = parse_list(a.workloads, WORKLOADS, "workloads")
@@ -163,29 +131,21 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(f"txredis_aio benchmarks — {info['cpu']}, {info['cores']} cores, Python {info['python']}, "
           f"{info['redis_server'].split(' sha=')[0]}", file=sys.stderr)
     results: report.Results = {w: {} for w in workloads}
-    progress = Progress(len(workloads) * len(clients) * 2)
+    progress = Progress(len(workloads) * len(clients))
+
+    def skip(c: str) -> Optional[str]:
+        need = _NEEDS.get(c)
+        return f"not installed ({need})" if need and importlib.util.find_spec(need) is None else None
+
     server = RedisServer(args=["--save", "", "--appendonly", "no"])
     server.start()
     print(f"redis-server pid {server.pid} on {server.host}:{server.port}", file=sys.stderr)
     try:
         for w in workloads:
-            # Each row twice, forward then backward: a client early in a row and one late in it
-            # see the machine (and the server) at other moments; two passes cancel that drift.
-            for order in (clients, clients[::-1]):
-                for c in order:
-                    progress.start(w, c)
-                    need = _NEEDS.get(c)
-                    if need and importlib.util.find_spec(need) is None:
-                        r: dict[str, Any] = {"na": f"not installed ({need})"}
-                    elif CLIENTS[c].runner == "external":
-                        try:
-                            r = ceiling.run(w, server.host, server.port, a.quick, a.reps)
-                        except Exception as e:  # noqa: BLE001 - reported as the row's reason
-                            r = {"error": repr(e)}
-                    else:
-                        r = run_child(c, w, server.port, a.quick, a.reps, a.timeout)
-                    results[w][c] = merge_passes(results[w][c], r) if c in results[w] else r
-                    progress.finish(w, c, r)
+            progress.start(w, f"{len(clients)} clients")
+            results[w] = rows.run_row(w, clients, server.port, a.quick, a.reps, a.timeout, skip)
+            for c in clients:
+                progress.finish(w, c, results[w][c])
     finally:
         server.cleanup()  # stops it by PID
     cluster = None

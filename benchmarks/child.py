@@ -46,10 +46,22 @@ def rss_peak() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def _say(obj: dict) -> None:
+    """One JSON line to the suite."""
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
 async def harness(
     adapter: Adapter, workload: str, n: int, reps: int, host: str, port: int, rep_seconds: float,
+    serve: bool = False,
 ) -> dict:
     """Open, warm up, time ``reps`` repetitions, close. Awaits only the adapter's awaitables.
+
+    ``serve``: after the warm-up say ``{"ready": ...}``, then time one repetition per ``rep``
+    line read from stdin (answering each), until another line or EOF: the suite interleaves the
+    clients' repetitions this way, so the machine's drift is shared out evenly. Blocking on
+    stdin between repetitions is harmless: nothing is measured or in flight then.
 
     A client too slow to do ``n`` operations in about ``rep_seconds`` does fewer per repetition
     (its rate is what is compared; the count used is in the result), so the suite stays short.
@@ -77,11 +89,15 @@ async def harness(
                 break
         per_rep = wl.fit(done / elapsed, rep_seconds, n)
         rates, cpu = [], []
-        for _ in range(reps):
+        if serve:  # the suite says when: one "rep" line per repetition, anything else ends
+            _say({"ready": True, "n": per_rep})
+        while (sys.stdin.readline().strip() == "rep") if serve else len(rates) < reps:
             t0, c0 = time.perf_counter(), time.process_time()
             done = await adapter.run(workload, per_rep)
             rates.append(done / (time.perf_counter() - t0))
             cpu.append((time.process_time() - c0) / done * 1e6)
+            if serve:
+                _say({"rate": rates[-1], "cpu_us_per_op": cpu[-1]})
         result["rates"] = rates
         result["cpu_us_per_op"] = cpu  # this process's CPU per operation: steadier on a busy machine
         result["n"] = per_rep
@@ -95,14 +111,17 @@ async def harness(
     return result
 
 
-def run(client: str, workload: str, n: int, reps: int, host: str, port: int, rep_seconds: float) -> dict:
+def run(
+    client: str, workload: str, n: int, reps: int, host: str, port: int, rep_seconds: float,
+    serve: bool = False,
+) -> dict:
     """Run the harness on the event loop / reactor that ``client`` names."""
     spec = CLIENTS[client]
     if spec.runner == "asyncio":
         import asyncio
 
         adapter = ADAPTERS[client]()
-        coro = harness(adapter, workload, n, reps, host, port, rep_seconds)
+        coro = harness(adapter, workload, n, reps, host, port, rep_seconds, serve)
         if spec.loop == "uvloop":
             try:
                 import uvloop
@@ -132,7 +151,7 @@ def run(client: str, workload: str, n: int, reps: int, host: str, port: int, rep
         reactor.stop()
 
     def start() -> None:
-        d = Deferred.fromCoroutine(harness(tadapter, workload, n, reps, host, port, rep_seconds))
+        d = Deferred.fromCoroutine(harness(tadapter, workload, n, reps, host, port, rep_seconds, serve))
         d.addCallbacks(done, failed)
 
     reactor.callWhenRunning(start)
@@ -149,20 +168,21 @@ def main(argv: Optional[list[str]] = None) -> None:
     ap.add_argument("-n", type=int, default=0, help="operations per repetition (default: the workload's)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--serve", action="store_true",
+                    help="after the warm-up, time one repetition per 'rep' line on stdin")
     ap.add_argument("--rep-seconds", type=float, default=0.0,
                     help="longest repetition wanted (default 1.5 s, 0.4 s with --quick)")
     a = ap.parse_args(argv)
     n = a.n or WORKLOADS[a.workload].size(a.quick)
     rep_seconds = a.rep_seconds or (0.4 if a.quick else 1.5)
     try:
-        out = run(a.client, a.workload, n, a.reps, a.host, a.port, rep_seconds)
+        out = run(a.client, a.workload, n, a.reps, a.host, a.port, rep_seconds, a.serve)
     except ImportError as e:
         out = {"na": f"not installed ({e.name})"}
     except Exception:
         out = {"error": traceback.format_exc()[-2000:]}
     out.setdefault("n", n)
-    sys.stdout.write(json.dumps(out) + "\n")
-    sys.stdout.flush()
+    _say(out)
     os._exit(0)  # skip interpreter teardown (and any reactor's shutdown chatter)
 
 
