@@ -145,10 +145,19 @@ def targets(results: Results) -> list[dict[str, Any]]:
     return out
 
 
+def fmt_ratio(t: dict[str, Any], width: int) -> str:
+    """A target's ratio: two decimals, three where two would round onto the target itself
+    (a 1.198 that missed 1.2 must not read 1.20)."""
+    r = t["ratio"]
+    if r is None:
+        return "n/a".rjust(width)
+    return f"{r:{width}.3f}" if round(r, 2) == t["min"] else f"{r:{width}.2f}"
+
+
 def targets_text(ts: list[dict[str, Any]]) -> str:
     lines = []
     for t in ts:
-        ratio = "   n/a" if t["ratio"] is None else f"{t['ratio']:6.2f}"
+        ratio = fmt_ratio(t, 6)
         if "batch_bytes" in t:
             what = (f"{t['workload']} peak RSS above idle ≤ {t['min']:g}× one batch "
                     f"({t['batch_bytes'] / 1e6:.2f} MB)")
@@ -217,7 +226,7 @@ def chart(
         lines = ["Targets"]
         for t in ts:
             mark = {"met": "met   ", "MISSED": "MISSED", "n/a": "n/a   "}[t["verdict"]]
-            ratio = "  n/a" if t["ratio"] is None else f"{t['ratio']:5.2f}"
+            ratio = fmt_ratio(t, 5)
             vs = t["versus"] if "batch_bytes" not in t else "RSS/batch"
             op = "≤" if "batch_bytes" in t else "≥"
             lines.append(f"{mark} {t['workload']:<3} {t['client'].replace('txredis_aio', 'tx_aio'):<15}"
