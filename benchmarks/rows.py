@@ -15,6 +15,7 @@ import os
 import select
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any, Callable, Optional
 
@@ -31,8 +32,9 @@ class Child:
         cmd = [sys.executable, "-m", "benchmarks.child", client, workload, "--port", str(port),
                "--serve"] + (["--quick"] if quick else [])
         self.timeout = timeout
+        self._stderr = tempfile.TemporaryFile()  # a file, not a pipe: it can never fill up
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, cwd=_ROOT)
+                                     stderr=self._stderr, cwd=_ROOT)
         self._buf = b""
         self.result: dict[str, Any] = {}  # set once the child is done (its last line)
         first = self._line()
@@ -96,8 +98,8 @@ class Child:
         if getattr(self, "_timed_out", False):
             return {"na": f"timed out after {self.timeout:.0f} s"}
         self.proc.wait()
-        assert self.proc.stderr is not None
-        err = self.proc.stderr.read().decode(errors="replace")
+        self._stderr.seek(0)
+        err = self._stderr.read().decode(errors="replace")
         return {"error": (err or f"exit {self.proc.returncode}")[-2000:]}
 
 
