@@ -88,7 +88,8 @@ async def harness(
             if elapsed >= min(WARMUP_SECONDS, rep_seconds / 3) or done >= n:
                 break
         per_rep = wl.fit(done / elapsed, rep_seconds, n)
-        rates, cpu = [], []
+        rates: list[float] = []
+        cpu: list[float] = []
         if serve:  # the suite says when: one "rep" line per repetition, anything else ends
             _say({"ready": True, "n": per_rep})
         while (sys.stdin.readline().strip() == "rep") if serve else len(rates) < reps:
