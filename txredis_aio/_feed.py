@@ -36,7 +36,7 @@ from typing import Any, Callable, Coroutine, Optional, TypeVar
 import hiredis
 
 from ._protocol import RedisProtocol
-from ._resp import convert_reply
+from ._resp import convert_reply, unexpected_reply
 from .client import Connecting
 from .connection import ConnectionConfig, ConnectionSlot, SSLOption
 from .errors import ConnectionError, InvalidResponse, ResponseError
@@ -122,7 +122,7 @@ class StreamProtocol(RedisProtocol):
         """A command's reply: the oldest slot gets it (same rules as ``RedisProtocol``)."""
         pending = self._pending
         if not pending:
-            self._abort(InvalidResponse(f"Unexpected reply with no command waiting: {reply!r}"))
+            self._abort(unexpected_reply(reply))
             return
         fut, convert, _ = pending.popleft()
         if fut.done():

@@ -35,7 +35,7 @@ import hiredis
 from ._batch import BATCH, ReplyBatch
 from ._future import ReplyFuture
 from ._large import DIRECT_PEEK, LargeValues
-from ._resp import Decoder, PartsEncoder, Raw, new_reader
+from ._resp import Decoder, PartsEncoder, Raw, new_reader, unexpected_reply
 from .errors import ConnectionError, InvalidResponse, RedisError, ResponseError, TimeoutError
 
 __all__ = ["RedisProtocol"]
@@ -159,7 +159,7 @@ class RedisProtocol(LargeValues, asyncio.BufferedProtocol):
                 return completed
             completed = True
             if not pending:
-                self._abort(InvalidResponse(f"Unexpected reply with no command waiting: {reply!r}"))
+                self._abort(unexpected_reply(reply))
                 return completed
             head = pending[0]
             if head[1] is BATCH:  # a pipeline's one entry: it stays at the head until full

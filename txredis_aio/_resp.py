@@ -22,6 +22,7 @@ __all__ = [
     "make_decoder",
     "make_encoder",
     "new_reader",
+    "unexpected_reply",
 ]
 
 Encoder = Callable[[tuple], bytes]
@@ -58,6 +59,12 @@ def convert_reply(reply: Any, convert: Any, decode: Decoder) -> Any:
 def identity(reply: Any) -> Any:
     """A decoder that leaves the reply as it is (for replies already decoded)."""
     return reply
+
+
+def unexpected_reply(reply: Any) -> InvalidResponse:
+    """The error for a reply that arrived with no command waiting (its repr cut to 200
+    characters: a stray 1 MiB string must not become a 1 MiB message)."""
+    return InvalidResponse(f"Unexpected reply with no command waiting: {reply!r:.200}")
 
 
 def new_reader() -> hiredis.Reader:

@@ -29,7 +29,15 @@ from twisted.internet.defer import Deferred, FirstError, fail, gatherResults, su
 from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
 
-from txredis_aio._resp import Raw, convert_reply, identity, make_decoder, make_encoder, new_reader
+from txredis_aio._resp import (
+    Raw,
+    convert_reply,
+    identity,
+    make_decoder,
+    make_encoder,
+    new_reader,
+    unexpected_reply,
+)
 from txredis_aio.commands import Commands
 from txredis_aio.errors import (
     ConnectionError,
@@ -354,7 +362,7 @@ class BaseRedisProtocol(LineReceiver, DeferredCommands):
 
     def _deliver(self, reply: Any, decoded: bool) -> None:
         if not self._slots:
-            self._abort(InvalidResponse(f"Unexpected reply with no command waiting: {reply!r}"))
+            self._abort(unexpected_reply(reply))
             return
         d, convert, timer = self._slots.popleft()
         if timer is not None and timer.active():

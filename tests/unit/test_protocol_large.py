@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from txredis_aio._batch import ReplyBatch
 from txredis_aio._protocol import RedisProtocol
-from txredis_aio._resp import Raw, make_decoder, make_encoder, new_reader
+from txredis_aio._resp import Raw, make_decoder, make_encoder, new_reader, unexpected_reply
 from txredis_aio.errors import ConnectionError, InvalidResponse, ResponseError
 
 BIG = 200_000  # above the direct-read threshold (128 KiB)
@@ -291,3 +291,15 @@ def test_any_stream_cut_anywhere_matches_hiredis(replies: list[bytes], cuts: ran
         return got
 
     assert asyncio.run(run()) == want
+
+
+async def test_stray_large_reply_closes_the_connection_with_a_short_error() -> None:
+    """A large string that no command waits for closes the connection; the error names it in
+    at most 200 characters of repr (not a message as large as the string)."""
+    p, t = make()
+    read(p, bulk(b"x" * BIG))
+    assert t.aborted
+    with pytest.raises(ConnectionError):
+        await p.execute(("GET", "k"))
+    err = unexpected_reply(bytearray(b"x" * BIG))
+    assert isinstance(err, InvalidResponse) and len(str(err)) < 300 and "xxxx" in str(err)
