@@ -124,15 +124,8 @@ def run_row(
                 if c in children:
                     if children[c].ready:
                         children[c].rep()
-                elif "rates" in results.get(c, {"rates": None}):  # the C ceiling, one at a time
-                    try:
-                        one = ceiling.run(workload, "127.0.0.1", port, quick, 1)
-                    except Exception as e:  # noqa: BLE001 - reported as the row's reason
-                        one = {"error": repr(e)}
-                    if "rates" in one and c in results:
-                        results[c]["rates"] += one["rates"]
-                    else:
-                        results[c] = one
+                elif c not in results or "rates" in results[c]:  # the C ceiling, until it fails
+                    results[c] = _ceiling_rep(workload, port, quick, results.get(c))
         for c, child in children.items():
             results[c] = child.finish()  # the child's own record of every repetition it timed
     finally:
@@ -140,3 +133,16 @@ def run_row(
             if child.proc.poll() is None:
                 child.proc.kill()
     return {c: results[c] for c in clients}
+
+
+def _ceiling_rep(
+    workload: str, port: int, quick: bool, so_far: Optional[dict[str, Any]],
+) -> dict[str, Any]:
+    """One more repetition of the C ceiling added to ``so_far``; a failure replaces it."""
+    try:
+        one = ceiling.run(workload, "127.0.0.1", port, quick, 1)
+    except Exception as e:  # noqa: BLE001 - reported as the row's reason
+        return {"error": repr(e)}
+    if so_far is None or "rates" not in one:
+        return one
+    return dict(so_far, rates=so_far["rates"] + one["rates"])

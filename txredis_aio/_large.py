@@ -48,8 +48,7 @@ class LargeValues:
 
     def _init_large(self) -> None:
         """The mixin's state (RedisProtocol.__init__ calls it)."""
-        self._big: Optional[bytearray] = None  # a large bulk string being read directly
-        self._big_view: Optional[memoryview] = None  # (its buffer, read into)
+        self._big_view: Optional[memoryview] = None  # a large bulk string being read into
         self._got = 0
         self._skip = 0  # bytes of a direct bulk string's CRLF still to come
         self._big_keep: Optional[bytearray] = None  # the last one's buffer, for the next
@@ -76,24 +75,22 @@ class LargeValues:
         self._big_keep = big if n <= KEEP else None
         got = min(n, len(data) - start)
         big[:got] = data[start:start + got]
-        self._big, self._got = big, got
         if got < n:
-            self._big_view = memoryview(big)
+            self._big_view, self._got = memoryview(big), got
             return True
-        self._deliver_big()
+        self._deliver_big(big)
         rest = data[start + got:]
         if rest and not self.closed:
             self.data_received(rest)
         return True
 
-    def _deliver_big(self) -> None:
+    def _deliver_big(self, big: bytearray) -> None:
         """Hand a directly read bulk string to its slot as soon as its last byte is in (the
         caller's next command can leave now); its CRLF is checked when it arrives."""
-        big, self._big = self._big, None
         self._skip = 2
         head = self._pending[0][1] if self._pending else None
         # Decoders take a bytearray; Raw converters and pipelines get bytes, as from hiredis.
-        reply = bytes(big) if head is BATCH or type(head) is Raw else big  # type: ignore[arg-type]
+        reply = bytes(big) if head is BATCH or type(head) is Raw else big
         self._dispatch(iter((reply, False)).__next__)
 
     def _skip_crlf(self, data: bytes) -> bytes:

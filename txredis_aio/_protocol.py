@@ -110,11 +110,12 @@ class RedisProtocol(LargeValues, asyncio.BufferedProtocol):
         return self._rview
 
     def buffer_updated(self, nbytes: int) -> None:
-        if self._big_view is not None:
+        big = self._big_view
+        if big is not None:
             self._got += nbytes
-            if self._got == len(self._big_view):
+            if self._got == len(big):
                 self._big_view = None
-                self._deliver_big()
+                self._deliver_big(big.obj)  # type: ignore[arg-type]  # the bytearray it views
             return
         view = self._rview
         if nbytes == len(view) and nbytes < _READ_MAX:  # a full read: big replies come here
