@@ -41,6 +41,7 @@ from .errors import (
     ScriptDoesNotExist,
     TimeoutError,
     TryAgainError,
+    UnsupportedCommandError,
     WatchError,
     WrongTypeError,
 )
@@ -122,6 +123,7 @@ __all__ = [
     "ScriptDoesNotExist",
     "TimeoutError",
     "TryAgainError",
+    "UnsupportedCommandError",
     "UnixConnection",
     "UnixConnectionPool",
     "WatchError",

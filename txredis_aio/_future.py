@@ -6,7 +6,7 @@ import asyncio
 import contextvars
 from typing import Any, Callable, Optional
 
-__all__ = ["ReplyFuture"]
+__all__ = ["ReplyFuture", "retrieved"]
 
 _Callback = tuple[Callable[[Any], Any], contextvars.Context]
 _current_task = asyncio.current_task
@@ -75,3 +75,9 @@ class ReplyFuture(asyncio.Future):
                 loop.call_exception_handler(
                     {"message": f"Exception in callback {fn!r}", "exception": e, "future": self}
                 )
+
+
+def retrieved(f: asyncio.Future[Any]) -> None:
+    """Done-callback for a Future nobody awaits: its exception counts as seen (no log noise)."""
+    if not f.cancelled():
+        f.exception()

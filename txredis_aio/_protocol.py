@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import hiredis
 
@@ -37,6 +37,9 @@ from ._future import ReplyFuture
 from ._large import DIRECT_PEEK, LargeValues
 from ._resp import Decoder, PartsEncoder, Raw, new_reader, unexpected_reply
 from .errors import ConnectionError, InvalidResponse, RedisError, ResponseError, TimeoutError
+
+if TYPE_CHECKING:
+    from .commands._dialects import ServerIdentity
 
 __all__ = ["RedisProtocol"]
 
@@ -84,6 +87,8 @@ class RedisProtocol(LargeValues, asyncio.BufferedProtocol):
         self.leased = False
         #: This connection's server accepted MULTI before (transactions then skip waiting for it).
         self.multi_confirmed = False
+        #: Which server this is (product and version), from the handshake's HELLO; None if unknown.
+        self.server: Optional[ServerIdentity] = None
         self._closed_waiter: asyncio.Future[None] = self._loop.create_future()
 
     # -- asyncio.Protocol ------------------------------------------------------------------

@@ -6,9 +6,11 @@ import asyncio
 import functools
 from typing import Any, Awaitable, Callable, Generator, Generic, NoReturn, Optional, Protocol, TypeVar
 
+from ._future import retrieved
 from ._requests import SPECIAL_NAMES, check_request, is_blocking_request
 from .commands import Commands
 from .commands._base import CommandsBase, Convert
+from .commands._dialects import ServerIdentity
 from .errors import RedisError
 from .pipeline import Pipeline
 from .pool import Pool, _copy_result
@@ -48,6 +50,9 @@ class ConnectionHandler(HandlerStubs, Commands):
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
         self._connected: Connecting[ConnectionHandler] = Connecting(self)
+
+    def _server_identity(self) -> Optional[ServerIdentity]:
+        return self._pool.server
 
     def _execute(self, *args: Any, convert: Convert = None) -> Any:
         try:
@@ -91,7 +96,7 @@ class ConnectionHandler(HandlerStubs, Commands):
             return self._pool.execute_later(args, convert)  # fails "Not connected" or waits
         futs = [p.execute(args, convert) for p in protos]
         for f in futs[1:]:
-            f.add_done_callback(_seen)
+            f.add_done_callback(retrieved)
         return futs[0]
 
     # -- transactions and pipelines --------------------------------------------------------------
@@ -132,11 +137,6 @@ class ConnectionHandler(HandlerStubs, Commands):
 def _remember_db(pool: Pool, index: Any, f: asyncio.Future[Any]) -> None:
     if not f.cancelled() and f.exception() is None:
         pool.config.dbid = int(index)
-
-
-def _seen(f: asyncio.Future[Any]) -> None:
-    if not f.cancelled():
-        f.exception()
 
 
 class _Closable(Protocol):

@@ -34,8 +34,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Optional, Union
 
 from ._compat import timeout as _timeout
+from ._future import retrieved
 from ._protocol import RedisProtocol
 from ._resp import PartsEncoder, make_decoder, make_encoder
+from ._version import __version__
+from .commands._dialects import ServerIdentity
 from .errors import (
     AuthenticationError,
     ConnectError,
@@ -84,6 +87,9 @@ class ConnectionConfig:
     reply_timeout: Optional[float] = None
     convert_numbers: bool = True
     client_name: Optional[str] = None
+    #: Send CLIENT SETINFO LIB-NAME/LIB-VER at connect (Redis 7.2+ and Valkey show it in CLIENT LIST).
+    client_setinfo: bool = True
+    lib_name: str = "txredis_aio"
     # The asyncio.Protocol class each connection uses (pub/sub and monitor use subclasses).
     protocol_class: type[RedisProtocol] = field(default=RedisProtocol, repr=False)
     # Topology hooks (Sentinel): ``resolve()`` names the (host, port) of each connect attempt;
@@ -331,6 +337,13 @@ class ConnectionSlot:
             steps.append(
                 ("set client name", proto.execute(("CLIENT", "SETNAME", cfg.client_name), None, False))
             )
+        # Who we talk to and who is calling, in the same write; a server without HELLO (Redis < 6)
+        # or CLIENT SETINFO (< 7.2), or an ACL that denies them, is tolerated silently.
+        hello = proto.execute(("HELLO",), None, False)
+        hello.add_done_callback(retrieved)
+        if cfg.client_setinfo:
+            for attr, value in (("LIB-NAME", cfg.lib_name), ("LIB-VER", __version__)):
+                proto.execute(("CLIENT", "SETINFO", attr, value), None, False).add_done_callback(retrieved)
         for what, fut in steps:
             try:
                 await fut
@@ -339,6 +352,12 @@ class ConnectionSlot:
                 raise cls(f"Redis error: could not {what}: {e}") from e
             except RedisError as e:
                 raise ConnectError(f"Redis error: could not {what}: {e}") from e
+        try:
+            proto.server = ServerIdentity.from_hello(await hello)
+        except ResponseError:
+            proto.server = None  # refused (no HELLO before Redis 6, or denied by ACL): unknown
+        except RedisError as e:  # not a Redis server (garbage), or the connection dropped
+            raise ConnectError(f"Redis error: could not connect: {type(e).__name__}: {e}") from e
 
     def wake(self) -> None:
         """Cut the current or next backoff short (the owner needs a connection now)."""

@@ -30,6 +30,7 @@ __all__ = [
     "ScriptDoesNotExist",
     "TimeoutError",
     "TryAgainError",
+    "UnsupportedCommandError",
     "WatchError",
     "WrongTypeError",
     "response_error",
@@ -54,6 +55,10 @@ class MasterNotFoundError(ConnectionError):
 
 class ConnectError(ConnectionError, ValueError):
     """Connecting failed. Also a ``ValueError``, which is what txredisapi raised here."""
+
+
+class UnsupportedCommandError(RedisError):
+    """The server this handler talks to lacks the command (raised before anything is sent)."""
 
 
 class HandshakeError(ConnectError):

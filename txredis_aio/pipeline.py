@@ -30,6 +30,7 @@ from ._protocol import RedisProtocol
 from ._requests import SPECIAL_NAMES, check_request, is_blocking_request
 from .commands import Commands
 from .commands._base import Convert
+from .commands._dialects import ServerIdentity
 from .errors import ConnectionError, InvalidResponse, RedisError, ResponseError
 from .pool import Pool
 
@@ -74,6 +75,9 @@ class Pipeline(Commands):
         if self._proto is None:
             raise RedisError("Not currently pipelining commands, please use pipeline() first")
         self._proto.transport = value
+
+    def _server_identity(self) -> Optional[ServerIdentity]:
+        return self._pool.server
 
     def _execute(self, *args: Any, convert: Convert = None) -> Any:
         if not self.pipelining:

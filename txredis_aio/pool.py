@@ -33,6 +33,7 @@ from typing import Any, Callable, Optional
 from ._compat import timeout as _timeout
 from ._protocol import RedisProtocol
 from ._requests import BLOCKING_NAMES, SPECIAL_NAMES, ConnectionModeError, check_request, is_blocking_request
+from .commands._dialects import ServerIdentity
 from .connection import DEFAULT_WAIT_FOR_CONNECT, ConnectionConfig, ConnectionSlot
 from .errors import ConnectionError
 from .errors import TimeoutError as RedisTimeoutError
@@ -103,6 +104,8 @@ class Pool:
         self._backlog_timer: Optional[asyncio.TimerHandle] = None
         self._all_ready: asyncio.Future[None] = self.loop.create_future()
         self.on_ready: list[Callable[[RedisProtocol], None]] = []
+        #: The server of the most recent connection's handshake (None until one is up, or unknown).
+        self.server: Optional[ServerIdentity] = None
         for slot in self._slots:
             slot.start(self.loop)
 
@@ -140,6 +143,7 @@ class Pool:
         if self.closed:
             proto.close()
             return
+        self.server = proto.server
         for cb in self.on_ready:
             cb(proto)
         self._give_back(proto)
@@ -158,24 +162,30 @@ class Pool:
         if not self._all_ready.done():
             self._all_ready.set_exception(err)
             self._all_ready.exception()
-        self._fail_waiters_if_hopeless()
+        self._fail_waiters_if_hopeless(err if final else None)
 
-    def _fail_waiters_if_hopeless(self) -> None:
-        """Nothing shared, leased or connecting: no waiter can ever be served."""
+    def _fail_waiters_if_hopeless(self, err: Optional[BaseException] = None) -> None:
+        """Nothing shared, leased or connecting: no waiter can ever be served.
+
+        ``err``: the final failure that made it so (waiters get it, it says why); else "Not connected".
+        """
         if self._shared or self._leased or self._connecting():
             return
-        self._fail_waiters()
+        self._fail_waiters(err)
 
-    def _fail_waiters(self) -> None:
-        self._wake_shared(ConnectionError("Not connected"))
+    def _fail_waiters(self, err: Optional[BaseException] = None) -> None:
+        def error() -> BaseException:
+            return ConnectionError("Not connected") if err is None else type(err)(*err.args)
+
+        self._wake_shared(error())
         backlog, self._backlog = self._backlog, deque()
         for _args, _conv, fut, _deadline, _timed in backlog:
             if not fut.done():
-                fut.set_exception(ConnectionError("Not connected"))
+                fut.set_exception(error())
         while self._lease_waiters:
             w = self._lease_waiters.popleft()
             if not w.done():
-                w.set_exception(ConnectionError("Not connected"))
+                w.set_exception(error())
 
     def _wake_shared(self, err: Optional[BaseException]) -> None:
         waiters, self._shared_waiters = self._shared_waiters, []

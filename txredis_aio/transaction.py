@@ -43,6 +43,7 @@ from ._requests import SPECIAL_NAMES, check_request, is_blocking_request
 from ._resp import Raw, convert_reply, list_or_args
 from .commands import Commands
 from .commands._base import Convert
+from .commands._dialects import ServerIdentity
 from .commands._table import command_name
 from .errors import RedisError, ResponseError, WatchError
 from .pool import Pool, _copy_result
@@ -76,6 +77,9 @@ class Transaction(Commands):
         return f"<Transaction {state} queued={len(self._converts)} on {self._pool.config.address}>"
 
     # -- the seam ----------------------------------------------------------------------------
+
+    def _server_identity(self) -> Optional[ServerIdentity]:
+        return self._pool.server
 
     def _execute(self, *args: Any, convert: Convert = None) -> Any:
         proto = self._proto

@@ -288,11 +288,12 @@ async def _garbage_server(payload: bytes) -> tuple[asyncio.AbstractServer, int]:
 
 
 async def test_garbage_peer_gives_invalid_response() -> None:
-    """A peer that sends garbage: InvalidResponse, connection closed, no hang."""
+    """A peer that sends garbage: the handshake's HELLO fails, and the waiting command with it, with
+    a ConnectError naming InvalidResponse; the connection is closed, nothing hangs."""
     server, port = await _garbage_server(b"HTTP/1.1 400 Bad Request\r\n\r\n")
     try:
         c = redis.lazyConnection("127.0.0.1", port, reconnect=False)
-        with pytest.raises(redis.InvalidResponse):
+        with pytest.raises(redis.ConnectError, match="InvalidResponse"):
             await asyncio.wait_for(c.ping(), 5)
         await c.disconnect()
     finally:

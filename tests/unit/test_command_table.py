@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from txredis_aio.commands import _table
-from txredis_aio.commands._table_data import COMMANDS, SERVER_VERSION
+import sys
+from pathlib import Path
+
+from txredis_aio.commands._table_data import COMMANDS, SERVER_VERSIONS, SERVERS
 
 
 def _id(x: object) -> str:
@@ -49,6 +52,14 @@ KEYS = [
     (("SORT", "k", "ALPHA"), [1]),
     (("MIGRATE", "h", 6379, "", 0, 5000, "KEYS", "a", "b"), [7, 8]),
     (("MIGRATE", "h", 6379, "k", 0, 5000), [3]),
+    (("HGETEX", "h", "EX", 10, "FIELDS", 2, "a", "b"), [1]),
+    (("HEXPIRE", "h", 10, "NX", "FIELDS", 1, "a"), [1]),
+    (("HSETEX", "h", "FNX", "FIELDS", 1, "a", "1"), [1]),
+    (("VADD", "vs", "VALUES", 2, "0.1", "0.2", "e1"), [1]),
+    (("VSIM", "vs", "ELE", "e1", "WITHSCORES"), [1]),
+    (("XACKDEL", "s", "g", "IDS", 1, "1-0"), [1]),
+    (("XDELEX", "s", "IDS", 1, "1-0"), [1]),
+    (("SET", "k", "v", "IFEQ", "old"), [1]),
     (("PING",), []),
     (("CONFIG", "GET", "maxmemory"), []),
     ((b"get", b"k"), [1]),
@@ -134,9 +145,12 @@ def test_subcommand_lookup() -> None:
 
 
 def test_table_shape() -> None:
-    """The generated table covers Redis 7 and every entry has the documented tuple shape."""
-    assert SERVER_VERSION.split(".")[0] >= "7"
-    assert len(COMMANDS) > 300
+    """The generated table merges Redis 7.0, Redis 8 and Valkey 8, entries of the documented shape."""
+    assert set(SERVER_VERSIONS) == {"redis7", "redis8", "valkey8"}
+    assert len(COMMANDS) > 300 and set(SERVERS) == set(COMMANDS)
+    assert SERVERS["get"] == ("redis8", "valkey8", "redis7")
+    assert SERVERS["vadd"] == ("redis8",) and SERVERS["hgetex"] == ("redis8",)
+    assert SERVERS["commandlog|get"] == ("valkey8",) and "script|show" in SERVERS
     for name, (arity, flags, acl, specs) in COMMANDS.items():
         assert name == name.lower() and isinstance(arity, int)
         assert all(isinstance(f, str) for f in flags) and all(isinstance(a, str) for a in acl)
@@ -152,3 +166,14 @@ def test_short_or_malformed_requests() -> None:
     assert _table.key_indexes(("EVAL", "return 1", 2, "k")) == [3]
     with pytest.raises(ValueError):
         _table.key_indexes(("EVAL", "return 1", "two", "k"))
+
+
+def test_table_is_what_the_committed_dumps_give() -> None:
+    """_table_data.py is regenerated from scripts/command_dumps/ (no server needed to check)."""
+    scripts = Path(__file__).resolve().parents[2] / "scripts"
+    sys.path.insert(0, str(scripts))
+    try:
+        import gen_command_table
+    finally:
+        sys.path.remove(str(scripts))
+    assert gen_command_table.OUT.read_text() == gen_command_table.render(gen_command_table.load_dumps())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional, Union
 
 from .._resp import Raw, list_or_args
+from ._dialects import ServerIdentity, require
 
 __all__ = ["RAW", "CommandsBase", "Convert", "Raw", "list_or_args"]
 
@@ -24,6 +25,14 @@ class CommandsBase:
         sharded, sentinel) implements this.
         """
         raise NotImplementedError
+
+    def _server_identity(self) -> Optional[ServerIdentity]:
+        """The server this object's commands go to, when known (handlers learn it at handshake)."""
+        return None
+
+    def _require(self, feature: str) -> None:
+        """Raise ``UnsupportedCommandError`` if the server is known to lack ``feature``."""
+        require(feature, self._server_identity())
 
     def execute_command(
         self, *args: Any, post_proc: Optional[Callable[[Any], Any]] = None,
