@@ -1,27 +1,30 @@
 """Throwaway Redis Clusters for tests and benchmarks: N primaries with replicas on loopback.
 
 ``RedisCluster().start()`` starts ``redis-server --cluster-enabled yes`` processes on free ports
-(cluster bus port +10000 free too), joins them with ``redis-cli --cluster create`` and polls
-until every node reports ``cluster_state:ok`` and replicas are in sync. ``stop()`` ends them by
-PID. The helpers here are synchronous (plain sockets), for use outside an event loop.
+(cluster bus port +10000 free too) and creates the cluster with plain commands, as
+``redis-cli --cluster create`` would (so only the server binary is needed): ADDSLOTSRANGE on
+the primaries, MEET, REPLICATE. It then polls until every node reports ``cluster_state:ok``
+and replicas are in sync. ``stop()`` ends them by PID. The helpers here are synchronous
+(plain sockets), for use outside an event loop.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import socket
 import ssl
-import subprocess
 import time
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 import hiredis
 
-from .testing import RedisServer, find_server_binary
+from .testing import RedisServer
 
 __all__ = ["RedisCluster", "cluster_port", "command", "info_fields", "wait_for"]
 
 NODE_TIMEOUT_MS = 2000
+N_SLOTS = 16384
 
 
 def command(port: int, *args: Any, timeout: float = 5.0, tls: Optional[ssl.SSLContext] = None) -> Any:
@@ -69,6 +72,21 @@ def _bindable(port: int) -> bool:
     return True
 
 
+def slot_ranges(n: int) -> list[tuple[int, int]]:
+    """0..16383 split in ``n`` contiguous ``(first, last)`` ranges, the way redis-cli splits them."""
+    per_node = N_SLOTS / n
+    ranges: list[tuple[int, int]] = []
+    first, cursor = 0, 0.0
+    for i in range(n):
+        last = math.floor(cursor + per_node - 1 + 0.5)  # C lround(), not banker's rounding
+        if last > N_SLOTS or i == n - 1:
+            last = N_SLOTS - 1
+        last = max(last, first)
+        ranges.append((first, last))
+        first, cursor = last + 1, cursor + per_node
+    return ranges
+
+
 def cluster_port() -> int:
     """A free port whose cluster bus port (+10000) is free too and below 65536."""
     while True:
@@ -78,19 +96,18 @@ def cluster_port() -> int:
 
 
 class RedisCluster:
-    """``n_primaries`` primaries with ``replicas`` replicas each, created with redis-cli."""
+    """``n_primaries`` primaries with ``replicas`` replicas each; the primaries are the first
+    ``n_primaries`` servers, then each primary's replicas in turn (redis-cli's layout)."""
 
     def __init__(
         self, n_primaries: int = 3, replicas: int = 1, tls: Optional[dict[str, str]] = None,
-        client_tls: Optional[ssl.SSLContext] = None, cli_tls_args: Sequence[str] = (),
+        client_tls: Optional[ssl.SSLContext] = None,
     ) -> None:
         """``tls``: server TLS options (``RedisServer``'s); the cluster bus and replication use
-        TLS too. ``client_tls`` is the context the helpers here connect with, ``cli_tls_args``
-        what ``redis-cli --cluster create`` gets (``--tls --cacert ...``)."""
+        TLS too. ``client_tls`` is the context the helpers here connect with."""
         self.n_primaries = n_primaries
         self.replicas = replicas
         self.client_tls = client_tls
-        self.cli_tls_args = list(cli_tls_args)
         self.servers: list[RedisServer] = []
         used: set[int] = set()  # client and bus ports: one node's port must not be another's bus port
         for _ in range(n_primaries * (1 + replicas)):
@@ -105,6 +122,7 @@ class RedisCluster:
                 "--cluster-enabled", "yes",
                 "--cluster-config-file", f"{srv.dir}/nodes.conf",
                 "--cluster-node-timeout", str(NODE_TIMEOUT_MS),
+                "--repl-diskless-sync-delay", "0",  # replicas sync at once, not after 5 s
                 "--loglevel", "warning",
             ]
             self.servers.append(srv)
@@ -124,19 +142,49 @@ class RedisCluster:
         return [s for s in self.servers if s.proc is not None]
 
     def start(self) -> RedisCluster:
-        """Start every node, create the cluster, wait until it is healthy."""
-        for srv in self.servers:
-            srv.start()
-        cli = find_server_binary("redis-cli")
-        out = subprocess.run(
-            [cli, *self.cli_tls_args, "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.ports),
-             "--cluster-replicas", str(self.replicas), "--cluster-yes"],
-            capture_output=True, text=True, timeout=60,
-        )
-        if out.returncode != 0:
-            raise RuntimeError(f"redis-cli --cluster create failed:\n{out.stdout}\n{out.stderr}")
-        self.wait_healthy()
+        """Start every node, create the cluster, wait until it is healthy. On failure every
+        node started so far is stopped again."""
+        try:
+            for srv in self.servers:
+                srv.start()
+            self.create()
+            self.wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
         return self
+
+    def create(self, timeout: float = 30.0) -> None:
+        """Join the started nodes into a cluster, as ``redis-cli --cluster create`` does."""
+        primaries = self.servers[:self.n_primaries]
+        for i, srv in enumerate(self.servers):  # distinct epochs: no collision to resolve later
+            self._ok(srv.port, "CLUSTER", "SET-CONFIG-EPOCH", i + 1)
+        for srv, (first, last) in zip(primaries, slot_ranges(self.n_primaries)):
+            self._ok(srv.port, "CLUSTER", "ADDSLOTSRANGE", first, last)
+        first_port = self.servers[0].port
+        for srv in self.servers[1:]:
+            self._ok(srv.port, "CLUSTER", "MEET", "127.0.0.1", first_port, first_port + 10000)
+        n = len(self.servers)
+
+        def all_known() -> bool:
+            for srv in self.servers:
+                lines = str(self.command(srv.port, "CLUSTER", "NODES")).splitlines()
+                if len(lines) < n or any("handshake" in line or "noaddr" in line for line in lines):
+                    return False
+            return True
+
+        wait_for(all_known, timeout, "every node to know every other")
+        ids = [self.node_id(p.port) for p in primaries]
+        for j, primary_id in enumerate(ids):
+            for i in range(self.replicas):
+                replica = self.servers[self.n_primaries + j * self.replicas + i]
+                self._ok(replica.port, "CLUSTER", "REPLICATE", primary_id)
+
+    def _ok(self, port: int, *args: Any) -> None:
+        """Run a command that must reply OK; raise with the reply otherwise."""
+        reply = self.command(port, *args)
+        if reply != "OK":
+            raise RuntimeError(f"{' '.join(map(str, args))} on port {port} failed: {reply!r}")
 
     def wait_healthy(self, timeout: float = 30.0) -> None:
         """Every live node says cluster_state:ok, knows every live node, and replicas are in sync."""
@@ -206,11 +254,7 @@ class RedisCluster:
             srv.cleanup()
 
     def __enter__(self) -> RedisCluster:
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
+        return self.start()  # start() stops what it started when it fails
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

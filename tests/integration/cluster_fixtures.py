@@ -11,7 +11,6 @@ from typing import Iterator
 import pytest
 
 from txredis_aio.cluster_testing import RedisCluster, command, info_fields, wait_for
-from txredis_aio.testing import find_server_binary
 
 __all__ = ["RedisCluster", "command", "info_fields", "redis_cluster", "wait_for"]
 
@@ -19,10 +18,6 @@ __all__ = ["RedisCluster", "command", "info_fields", "redis_cluster", "wait_for"
 @pytest.fixture(scope="session")
 def redis_cluster() -> Iterator[RedisCluster]:
     """A 3-primary/3-replica cluster (node timeout 2 s) shared by the session."""
-    try:
-        find_server_binary("redis-cli")
-    except FileNotFoundError:
-        pytest.skip("redis-cli is needed to create a cluster")
     cluster = RedisCluster()
     try:
         cluster.start()

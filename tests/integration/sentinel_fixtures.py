@@ -1,4 +1,5 @@
-"""A real Sentinel set-up for tests: masters, replicas and ``redis-sentinel`` processes.
+"""A real Sentinel set-up for tests: masters, replicas and sentinels (the server binary run
+with ``--sentinel``, so no ``redis-sentinel`` binary is needed).
 
 Each sentinel gets its own writable config file (sentinels rewrite it). Failover timings are
 small (``down-after-milliseconds`` 1000, ``failover-timeout`` 3000) so failover tests stay fast.
@@ -65,27 +66,43 @@ class SentinelSetup:
         return [f"requirepass {pw}", f"masterauth {pw}"] if pw else []
 
     def start(self) -> SentinelSetup:
+        """Start the data servers, then the sentinels; on failure stop whatever did start."""
+        try:
+            self._start()
+        except BaseException:
+            self.cleanup()
+            raise
+        return self
+
+    def _start(self) -> None:
         fast = ["--repl-diskless-sync-delay", "0"]
-        self.master = RedisServer(args=fast, conf=self._data_conf()).start()
+        self.master = RedisServer(args=fast, conf=self._data_conf())
+        self.master.start()
         for _ in range(self.n_replicas):
             args = [*fast, "--replicaof", "127.0.0.1", str(self.master.port)]
-            self.replicas.append(RedisServer(args=args, conf=self._data_conf()).start())
-        self.solos = [RedisServer().start() for _ in self.solo_names]
+            self._add(self.replicas, RedisServer(args=args, conf=self._data_conf()))
+        for _ in self.solo_names:
+            self._add(self.solos, RedisServer())
         conf = self._sentinel_conf(self.name, self.master.port, self.master_password)
         for solo_name, solo in zip(self.solo_names, self.solos):
             conf += self._sentinel_conf(solo_name, solo.port, None)
         if self.sentinel_password:
             conf += [f"requirepass {self.sentinel_password}",
                      f"sentinel sentinel-pass {self.sentinel_password}"]
-        binary = find_server_binary("redis-sentinel")
+        binary = find_server_binary()  # the data servers' binary, in sentinel mode
         for _ in range(self.n_sentinels):
             tls_conf: list[str] = []
             if self.sentinel_tls is not None:
                 self.tls_ports.append(free_port())
                 tls_conf = [f"tls-port {self.tls_ports[-1]}",
                             *(f"{k} {v}" for k, v in self.sentinel_tls.items())]
-            self.sentinels.append(RedisServer(binary=binary, conf=conf + tls_conf).start())
-        return self
+            self._add(self.sentinels, RedisServer(args=["--sentinel"], binary=binary, conf=conf + tls_conf))
+
+    @staticmethod
+    def _add(group: list[RedisServer], server: RedisServer) -> None:
+        """Record ``server`` in ``group`` (so cleanup() sees it even if it fails), then start it."""
+        group.append(server)
+        server.start()
 
     @staticmethod
     def _sentinel_conf(name: str, port: int, password: Optional[str]) -> list[str]:

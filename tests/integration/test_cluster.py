@@ -574,8 +574,7 @@ def tls_cluster(tls_certs: dict[str, str]):
     tls = {"tls-cert-file": tls_certs["cert"], "tls-key-file": tls_certs["key"],
            "tls-ca-cert-file": tls_certs["ca"], "tls-auth-clients": "no"}
     ctx = ssl.create_default_context(cafile=tls_certs["ca"])
-    with RedisCluster(3, 0, tls=tls, client_tls=ctx,
-                      cli_tls_args=["--tls", "--cacert", tls_certs["ca"]]) as cluster:
+    with RedisCluster(3, 0, tls=tls, client_tls=ctx) as cluster:
         yield cluster, ctx
 
 

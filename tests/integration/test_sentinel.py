@@ -1,4 +1,4 @@
-"""Sentinel against real masters, replicas and redis-sentinel processes: discovery and failover."""
+"""Sentinel against real masters, replicas and sentinels (``--sentinel`` mode): discovery and failover."""
 
 from __future__ import annotations
 
@@ -13,12 +13,7 @@ import pytest
 import txredis_aio as redis
 from tests.integration.sentinel_fixtures import SentinelSetup
 from txredis_aio.sentinel import Sentinel, parse_sentinel_state
-from txredis_aio.testing import find_server_binary, free_port
-
-try:
-    find_server_binary("redis-sentinel")
-except FileNotFoundError:  # pragma: no cover - depends on the machine
-    pytest.skip("no redis-sentinel binary", allow_module_level=True)
+from txredis_aio.testing import free_port
 
 DATA_PW = "data-pw"
 SENTINEL_PW = "sentinel-pw"
