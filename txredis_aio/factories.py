@@ -3,7 +3,8 @@
 Non-lazy functions return an awaitable (also an async context manager) that resolves with the
 handler once all ``poolsize`` connections are ready; lazy ones return the handler at once.
 Keyword-only extras beyond txredisapi: ``use_ssl`` (same as ``ssl_context_factory=True``) and
-``client_name`` (CLIENT SETNAME on every connection).
+``client_name`` (CLIENT SETNAME on every connection) and ``client_setinfo`` (False: no CLIENT
+SETINFO LIB-NAME/LIB-VER in the handshake).
 """
 
 from __future__ import annotations
@@ -36,13 +37,13 @@ def _tcp(
     host: str, port: int, dbid: Optional[int], poolsize: int, reconnect: bool,
     charset: Optional[str], password: Optional[str], ssl_context_factory: SSLOption,
     connectTimeout: Optional[float], replyTimeout: Optional[float], convertNumbers: bool,
-    username: Optional[str], use_ssl: bool, client_name: Optional[str],
+    username: Optional[str], use_ssl: bool, client_name: Optional[str], client_setinfo: bool = True,
 ) -> ConnectionHandler:
     cfg = ConnectionConfig(
         host=host, port=port, dbid=dbid, reconnect=reconnect, charset=charset,
         password=password, username=username, tls=ssl_context_factory or use_ssl,
         connect_timeout=connectTimeout, reply_timeout=replyTimeout,
-        convert_numbers=convertNumbers, client_name=client_name,
+        convert_numbers=convertNumbers, client_name=client_name, client_setinfo=client_setinfo,
     )
     return make_handler(cfg, poolsize)
 
@@ -50,12 +51,13 @@ def _tcp(
 def _unix(
     path: str, dbid: Optional[int], poolsize: int, reconnect: bool, charset: Optional[str],
     password: Optional[str], connectTimeout: Optional[float], replyTimeout: Optional[float],
-    convertNumbers: bool, username: Optional[str], client_name: Optional[str],
+    convertNumbers: bool, username: Optional[str], client_name: Optional[str], client_setinfo: bool = True,
 ) -> ConnectionHandler:
     cfg = ConnectionConfig(
         host=None, path=path, dbid=dbid, reconnect=reconnect, charset=charset,
         password=password, username=username, connect_timeout=connectTimeout,
         reply_timeout=replyTimeout, convert_numbers=convertNumbers, client_name=client_name,
+        client_setinfo=client_setinfo,
     )
     return make_handler(cfg, poolsize)
 
@@ -66,11 +68,12 @@ def Connection(
     ssl_context_factory: SSLOption = False, connectTimeout: Optional[float] = None,
     replyTimeout: Optional[float] = None, convertNumbers: bool = True,
     username: Optional[str] = None, *, use_ssl: bool = False, client_name: Optional[str] = None,
+    client_setinfo: bool = True,
 ) -> Connecting[ConnectionHandler]:
     """One connection; await it for the handler."""
     return _tcp(host, port, dbid, 1, reconnect, charset, password, ssl_context_factory,
                 connectTimeout, replyTimeout, convertNumbers, username, use_ssl,
-                client_name)._connected
+                client_name, client_setinfo)._connected
 
 
 def lazyConnection(
@@ -79,10 +82,12 @@ def lazyConnection(
     ssl_context_factory: SSLOption = False, connectTimeout: Optional[float] = None,
     replyTimeout: Optional[float] = None, convertNumbers: bool = True,
     username: Optional[str] = None, *, use_ssl: bool = False, client_name: Optional[str] = None,
+    client_setinfo: bool = True,
 ) -> ConnectionHandler:
     """One connection; the handler is returned at once and connects in the background."""
     return _tcp(host, port, dbid, 1, reconnect, charset, password, ssl_context_factory,
-                connectTimeout, replyTimeout, convertNumbers, username, use_ssl, client_name)
+                connectTimeout, replyTimeout, convertNumbers, username, use_ssl, client_name,
+                client_setinfo)
 
 
 def ConnectionPool(
@@ -91,11 +96,12 @@ def ConnectionPool(
     ssl_context_factory: SSLOption = False, connectTimeout: Optional[float] = None,
     replyTimeout: Optional[float] = None, convertNumbers: bool = True,
     username: Optional[str] = None, *, use_ssl: bool = False, client_name: Optional[str] = None,
+    client_setinfo: bool = True,
 ) -> Connecting[ConnectionHandler]:
     """A pool of ``poolsize`` connections; await it for the handler."""
     return _tcp(host, port, dbid, poolsize, reconnect, charset, password, ssl_context_factory,
                 connectTimeout, replyTimeout, convertNumbers, username, use_ssl,
-                client_name)._connected
+                client_name, client_setinfo)._connected
 
 
 def lazyConnectionPool(
@@ -104,10 +110,12 @@ def lazyConnectionPool(
     ssl_context_factory: SSLOption = False, connectTimeout: Optional[float] = None,
     replyTimeout: Optional[float] = None, convertNumbers: bool = True,
     username: Optional[str] = None, *, use_ssl: bool = False, client_name: Optional[str] = None,
+    client_setinfo: bool = True,
 ) -> ConnectionHandler:
     """A pool of ``poolsize`` connections, returned at once."""
     return _tcp(host, port, dbid, poolsize, reconnect, charset, password, ssl_context_factory,
-                connectTimeout, replyTimeout, convertNumbers, username, use_ssl, client_name)
+                connectTimeout, replyTimeout, convertNumbers, username, use_ssl, client_name,
+                client_setinfo)
 
 
 def UnixConnection(
@@ -116,10 +124,11 @@ def UnixConnection(
     connectTimeout: Optional[float] = None, replyTimeout: Optional[float] = None,
     convertNumbers: bool = True, username: Optional[str] = None, *,
     client_name: Optional[str] = None,
+    client_setinfo: bool = True,
 ) -> Connecting[ConnectionHandler]:
     """One Unix-socket connection; await it for the handler."""
     return _unix(path, dbid, 1, reconnect, charset, password, connectTimeout, replyTimeout,
-                 convertNumbers, username, client_name)._connected
+                 convertNumbers, username, client_name, client_setinfo)._connected
 
 
 def lazyUnixConnection(
@@ -128,10 +137,11 @@ def lazyUnixConnection(
     connectTimeout: Optional[float] = None, replyTimeout: Optional[float] = None,
     convertNumbers: bool = True, username: Optional[str] = None, *,
     client_name: Optional[str] = None,
+    client_setinfo: bool = True,
 ) -> ConnectionHandler:
     """One Unix-socket connection, returned at once."""
     return _unix(path, dbid, 1, reconnect, charset, password, connectTimeout, replyTimeout,
-                 convertNumbers, username, client_name)
+                 convertNumbers, username, client_name, client_setinfo)
 
 
 def UnixConnectionPool(
@@ -140,10 +150,11 @@ def UnixConnectionPool(
     connectTimeout: Optional[float] = None, replyTimeout: Optional[float] = None,
     convertNumbers: bool = True, username: Optional[str] = None, *,
     client_name: Optional[str] = None,
+    client_setinfo: bool = True,
 ) -> Connecting[ConnectionHandler]:
     """A pool of Unix-socket connections; await it for the handler."""
     return _unix(path, dbid, poolsize, reconnect, charset, password, connectTimeout,
-                 replyTimeout, convertNumbers, username, client_name)._connected
+                 replyTimeout, convertNumbers, username, client_name, client_setinfo)._connected
 
 
 def lazyUnixConnectionPool(
@@ -152,7 +163,8 @@ def lazyUnixConnectionPool(
     connectTimeout: Optional[float] = None, replyTimeout: Optional[float] = None,
     convertNumbers: bool = True, username: Optional[str] = None, *,
     client_name: Optional[str] = None,
+    client_setinfo: bool = True,
 ) -> ConnectionHandler:
     """A pool of Unix-socket connections, returned at once."""
     return _unix(path, dbid, poolsize, reconnect, charset, password, connectTimeout,
-                 replyTimeout, convertNumbers, username, client_name)
+                 replyTimeout, convertNumbers, username, client_name, client_setinfo)
