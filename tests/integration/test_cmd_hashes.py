@@ -1,11 +1,24 @@
-"""Hash commands against a real server: dicts, bools and txredisapi's number conversion of names."""
+"""Hash commands against a real server: dicts, bools and txredisapi's number conversion of names.
+
+Hash-field expiry (HEXPIRE & co., HGETEX, HSETEX, HGETDEL) runs for real on a server that has it;
+on one known to lack it (Valkey 8.1) the same tests check the methods refuse before sending.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import Any, Callable
 
 import pytest
 
 import txredis_aio as redis
+from tests.integration import _cmd_helpers
+from tests.integration._cmd_helpers import VARIANT_IDS, VARIANTS, connect, s
 from tests.integration.cmd_clients import Recorder, k, noconv_client, raw_client, rawstr_client  # noqa: F401
+
+own_server, r = _cmd_helpers.own_server, _cmd_helpers.r  # fixtures: a private server, a pool on it
 
 
 async def test_set_get_and_hgetall_shapes(rc, noconv, raw) -> None:
@@ -99,3 +112,229 @@ def test_wire_forms() -> None:
     assert r.last(r.hincr("h", "f")) == ("HINCRBY", "h", "f", 1)
     assert r.last(r.hdecr("h", "f")) == ("HINCRBY", "h", "f", -1)
     assert r.last(r.hset("h", "a", 1, mapping={"b": 2})) == ("HSET", "h", "a", 1, "b", 2)
+
+
+# --- hash-field expiry -------------------------------------------------------------------------
+
+
+async def refused(handler: Any, since: tuple[int, ...], command: str, *calls: Callable[[], Any]) -> bool:
+    """Whether ``handler``'s server lacks ``command`` (it is not Redis ``since``+).
+
+    When it does, each call must raise UnsupportedCommandError naming the server (from INFO)
+    without sending anything (no error reply counted), the server must indeed not know the
+    command, and the connection must still answer. A capable server: False, nothing checked.
+    """
+    server = handler._pool.server
+    assert server is not None, "the handshake should have identified the server"
+    if server.name == "redis" and server.version >= since:
+        return False
+    info = await handler.info("server")
+    valkey = "valkey_version" in info
+    name = f"Valkey {info['valkey_version']}" if valkey else f"Redis {info['redis_version']}"
+    errors = (await handler.info("stats"))["total_error_replies"]
+    for call in calls:
+        with pytest.raises(redis.UnsupportedCommandError, match=re.escape(name)):
+            call()
+    assert (await handler.info("stats"))["total_error_replies"] == errors
+    assert await handler.execute_command("COMMAND", "INFO", command) == [None]
+    assert await handler.ping() in ("PONG", b"PONG")
+    return True
+
+
+async def test_hexpire_family_codes(r) -> None:
+    """HEXPIRE/HPEXPIRE/HEXPIREAT/HPEXPIREAT: per-field codes -2/0/1/2 and NX/XX/GT/LT conditions."""
+    if await refused(
+        r, (7, 4), "hexpire",
+        lambda: r.hexpire("h", 10, "a"), lambda: r.hpexpire("h", 10, ["a"], nx=True),
+        lambda: r.hexpireat("h", 2_000_000_000, "a"), lambda: r.hpexpireat("h", 2_000_000_000_000, "a"),
+    ):
+        assert await r.hset("h", "a", 1) == 1 and await r.hget("h", "a") == 1
+        return
+    await r.hset("h", mapping={"a": 1, "b": 2, "c": 3, "d": 4})
+    assert await r.hexpire("nokey", 100, "a") == [-2]
+    assert await r.hexpire("h", 100, ["a", "nope"]) == [1, -2]
+    assert await r.hexpire("h", 100, "a", nx=True) == [0]
+    assert await r.hexpire("h", 100, "b", xx=True) == [0]
+    assert await r.hexpire("h", 100, "b", nx=True) == [1]
+    assert await r.hexpire("h", 50, "a", gt=True) == [0]
+    assert await r.hexpire("h", 200, "a", gt=True) == [1]
+    assert await r.hexpire("h", 50, "c", gt=True) == [0]  # no TTL counts as infinite
+    assert await r.hexpire("h", 50, "c", lt=True) == [1]
+    assert await r.hpexpire("h", 150_000, ("a", "b"), lt=True) == [1, 0]
+    assert await r.hexpire("h", 0, "c") == [2]
+    assert await r.hexpireat("h", int(time.time()) - 10, b"d") == [2]
+    assert await r.hgetall("h") == {"a": 1, "b": 2}
+    at = int(time.time()) + 1000
+    assert await r.hexpireat("h", at, "a") == [1]
+    assert await r.hexpiretime("h", "a") == [at]
+    assert await r.hpexpireat("h", at * 1000 + 250, "b") == [1]
+    assert await r.hpexpiretime("h", "b") == [at * 1000 + 250]
+    assert await r.hpexpire("h", 30, "a") == [1]
+    deadline = time.monotonic() + 5
+    while await r.hexists("h", "a"):  # the field really goes
+        assert time.monotonic() < deadline, "field a did not expire"
+        await asyncio.sleep(0.01)
+    assert await r.hgetall("h") == {"b": 2}
+
+
+async def test_ttl_queries_and_hpersist(r) -> None:
+    """HTTL/HPTTL/HEXPIRETIME/HPEXPIRETIME give -1 (no TTL) / -2 (no field); HPERSIST 1/-1/-2."""
+    if await refused(
+        r, (7, 4), "httl",
+        lambda: r.httl("h", "a"), lambda: r.hpttl("h", ["a"]), lambda: r.hexpiretime("h", "a"),
+        lambda: r.hpexpiretime("h", "a"), lambda: r.hpersist("h", ["a", "b"]),
+    ):
+        return
+    await r.hset("h", mapping={"abc": 1, "b": 2})
+    assert await r.httl("h", ["abc", "b", "nope"]) == [-1, -1, -2]
+    assert await r.httl("nokey", "abc") == [-2]
+    assert await r.hexpire("h", 100, "abc") == [1]
+    now = time.time()
+    assert await r.httl("h", "abc") == [100]  # one str field, not split into characters
+    (ms,) = await r.hpttl("h", b"abc")
+    assert 99_000 < ms <= 100_000
+    (at,) = await r.hexpiretime("h", ["abc"])
+    assert abs(at - (now + 100)) <= 2
+    (at_ms,) = await r.hpexpiretime("h", ["abc"])
+    assert abs(at_ms - (now + 100) * 1000) <= 2000 and at_ms // 1000 in (at, at - 1)
+    assert await r.hpexpiretime("h", ["b", "nope"]) == [-1, -2]
+    assert await r.hpersist("h", ["abc", "b", "nope"]) == [1, -1, -2]
+    assert await r.httl("h", "abc") == [-1]
+
+
+async def test_hgetex(r) -> None:
+    """HGETEX returns the values (None where missing) and sets EX/PX/EXAT/PXAT or PERSIST."""
+    if await refused(r, (8, 0), "hgetex", lambda: r.hgetex("h", "a"), lambda: r.hgetex("h", ["a"], ex=5)):
+        return
+    await r.hset("h", mapping={"a": 1, "b": "x"})
+    assert await r.hgetex("h", ["a", "b", "nope"]) == [1, "x", None]
+    assert await r.httl("h", ["a", "b"]) == [-1, -1]
+    assert await r.hgetex("h", "a", ex=100) == [1]
+    assert await r.httl("h", "a") == [100]
+    assert await r.hgetex("h", ["b"], px=50_000) == ["x"]
+    (ms,) = await r.hpttl("h", "b")
+    assert 49_000 < ms <= 50_000
+    at = int(time.time()) + 500
+    assert await r.hgetex("h", "a", exat=at) == [1]
+    assert await r.hexpiretime("h", "a") == [at]
+    assert await r.hgetex("h", "b", pxat=at * 1000 + 7) == ["x"]
+    assert await r.hpexpiretime("h", "b") == [at * 1000 + 7]
+    assert await r.hgetex("h", ["a", "b"], persist=True) == [1, "x"]
+    assert await r.httl("h", ["a", "b"]) == [-1, -1]
+    assert await r.hgetex("nokey", "a") == [None]
+
+
+async def test_hsetex(r) -> None:
+    """HSETEX: 1 when set, 0 when FNX/FXX prevent it; an expiry option sets TTLs, none clears them."""
+    if await refused(
+        r, (8, 0), "hsetex", lambda: r.hsetex("h", {"a": 1}), lambda: r.hsetex("h", {"a": 1}, ex=5),
+    ):
+        return
+    assert await r.hsetex("h", {"a": 1, "b": "x"}, ex=100) == 1
+    assert await r.hgetall("h") == {"a": 1, "b": "x"}
+    assert await r.httl("h", ["a", "b"]) == [100, 100]
+    assert await r.hsetex("h", {"a": 2, "new": 3}, fnx=True, px=1000) == 0
+    assert await r.hsetex("h", {"a": 2, "new": 3}, fxx=True) == 0
+    assert await r.hgetall("h") == {"a": 1, "b": "x"}
+    assert await r.hsetex("h", {"a": 2}, fxx=True, keepttl=True) == 1
+    assert await r.httl("h", "a") == [100]
+    assert await r.hsetex("h", {"a": 3}) == 1
+    assert await r.httl("h", "a") == [-1]
+    at = int(time.time()) + 300
+    assert await r.hsetex("h", {"c": 1}, fnx=True, exat=at) == 1
+    assert await r.hexpiretime("h", "c") == [at]
+    assert await r.hsetex("h", {"d": 1}, pxat=at * 1000 + 1) == 1
+    assert await r.hpexpiretime("h", "d") == [at * 1000 + 1]
+    assert await r.hsetex("fresh", {"f": "v"}, fxx=True) == 0 and await r.exists("fresh") == 0
+
+
+async def test_hgetdel(r) -> None:
+    """HGETDEL returns the values (None where missing), deletes them, and the emptied key goes."""
+    if await refused(r, (8, 0), "hgetdel", lambda: r.hgetdel("h", "a"), lambda: r.hgetdel("h", ["a", "b"])):
+        return
+    await r.hset("h", mapping={"abc": 1, "b": "x", "c": 3})
+    assert await r.hgetdel("h", ["abc", "nope"]) == [1, None]
+    assert await r.hgetall("h") == {"b": "x", "c": 3}
+    assert await r.hgetdel("h", "b") == ["x"]
+    assert await r.hgetdel("h", [b"c"]) == [3]
+    assert await r.exists("h") == 0
+    assert await r.hgetdel("h", "b") == [None]
+
+
+@pytest.mark.parametrize("convert,charset", VARIANTS, ids=VARIANT_IDS)
+async def test_field_expiry_replies_in_every_mode(own_server, convert, charset) -> None:
+    """TTL codes are ints in every mode; HGETEX/HGETDEL values follow charset and convertNumbers."""
+    async with connect(own_server, convert, charset) as c:
+        await c.delete("h:cv")
+        await c.hset("h:cv", mapping={"n": 7, "t": "é"})
+        if await refused(
+            c, (7, 4), "hexpire", lambda: c.hexpire("h:cv", 1, "n"), lambda: c.httl("h:cv", "n"),
+        ):
+            assert await c.hget("h:cv", "t") == s("é", charset)
+            return
+        assert await c.hexpire("h:cv", 100, ["n", "zz"]) == [1, -2]
+        assert await c.httl("h:cv", ["n", "t"]) == [100, -1]
+        if await refused(c, (8, 0), "hgetex", lambda: c.hgetex("h:cv", "n")):
+            return
+        seven = 7 if convert else s("7", charset)
+        assert await c.hgetex("h:cv", ["n", "t", "zz"], persist=True) == [seven, s("é", charset), None]
+        assert await c.hsetex("h:cv", {"u": "v"}, ex=10) == 1
+        assert await c.hgetdel("h:cv", ["n", "u"]) == [seven, s("v", charset)]
+
+
+async def test_field_expiry_wrong_type(r) -> None:
+    """Field-expiry commands on a string raise WrongTypeError; the client goes on."""
+    await r.set("str", "v")
+    if await refused(r, (7, 4), "httl", lambda: r.httl("str", "f")):
+        return
+    with pytest.raises(redis.WrongTypeError, match="^WRONGTYPE"):
+        await r.httl("str", "f")
+    with pytest.raises(redis.WrongTypeError):
+        await r.hexpire("str", 10, ["f"])
+    assert await r.get("str") == "v"
+
+
+def test_field_expiry_wire_forms() -> None:
+    """The requests sent: condition before FIELDS numfields, one str field kept whole, options in place."""
+    rec = Recorder()
+    assert rec.last(rec.hexpire("h", 10, "abc")) == ("HEXPIRE", "h", 10, "FIELDS", 1, "abc")
+    assert rec.last(rec.hpexpire("h", 5, ["a", b"b"], nx=True)) == (
+        "HPEXPIRE", "h", 5, "NX", "FIELDS", 2, "a", b"b")
+    assert rec.last(rec.hexpireat("h", 99, ("a",), xx=True)) == ("HEXPIREAT", "h", 99, "XX", "FIELDS", 1, "a")
+    assert rec.last(rec.hpexpireat("h", 99, "a", gt=True)) == ("HPEXPIREAT", "h", 99, "GT", "FIELDS", 1, "a")
+    assert rec.last(rec.hexpire("h", 1, "a", lt=True)) == ("HEXPIRE", "h", 1, "LT", "FIELDS", 1, "a")
+    for name in ("httl", "hpttl", "hexpiretime", "hpexpiretime", "hpersist", "hgetdel"):
+        sent = rec.last(getattr(rec, name)("h", iter(["a", "b"])))
+        assert sent == (name.upper(), "h", "FIELDS", 2, "a", "b")
+    assert rec.last(rec.hgetex("h", "a")) == ("HGETEX", "h", "FIELDS", 1, "a")
+    assert rec.last(rec.hgetex("h", "a", ex=5)) == ("HGETEX", "h", "EX", 5, "FIELDS", 1, "a")
+    assert rec.last(rec.hgetex("h", "a", pxat=9)) == ("HGETEX", "h", "PXAT", 9, "FIELDS", 1, "a")
+    assert rec.last(rec.hgetex("h", "a", persist=True)) == ("HGETEX", "h", "PERSIST", "FIELDS", 1, "a")
+    assert rec.last(rec.hsetex("h", {"a": 1, "b": 2})) == ("HSETEX", "h", "FIELDS", 2, "a", 1, "b", 2)
+    assert rec.last(rec.hsetex("h", {"a": 1}, fxx=True, keepttl=True)) == (
+        "HSETEX", "h", "FXX", "KEEPTTL", "FIELDS", 1, "a", 1)
+    assert rec.last(rec.hsetex("h", {"a": 1}, fnx=True, exat=7)) == (
+        "HSETEX", "h", "FNX", "EXAT", 7, "FIELDS", 1, "a", 1)
+
+
+@pytest.mark.parametrize("call", [
+    lambda c: c.hexpire("h", 1, "a", nx=True, xx=True),
+    lambda c: c.hpexpire("h", 1, "a", gt=True, lt=True),
+    lambda c: c.hexpireat("h", 1, "a", nx=True, gt=True),
+    lambda c: c.hexpire("h", 1, []),
+    lambda c: c.httl("h", []),
+    lambda c: c.hgetex("h", "a", ex=1, px=1),
+    lambda c: c.hgetex("h", "a", exat=1, persist=True),
+    lambda c: c.hsetex("h", {"a": 1}, fnx=True, fxx=True),
+    lambda c: c.hsetex("h", {"a": 1}, ex=1, keepttl=True),
+    lambda c: c.hsetex("h", {"a": 1}, pxat=1, px=1),
+    lambda c: c.hsetex("h", {}),
+    lambda c: c.hgetdel("h", ()),
+], ids=["nx+xx", "gt+lt", "nx+gt", "no-fields", "httl-no-fields", "ex+px", "exat+persist", "fnx+fxx",
+        "ex+keepttl", "pxat+px", "empty-mapping", "hgetdel-no-fields"])
+def test_field_expiry_conflicting_options(call) -> None:
+    """Conflicting options or no fields raise InvalidData before anything is sent."""
+    rec = Recorder()
+    with pytest.raises(redis.InvalidData):
+        call(rec)
+    assert rec.sent == []

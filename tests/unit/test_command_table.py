@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
-from txredis_aio.commands import _table
 import sys
 from pathlib import Path
 
+import pytest
+
+from txredis_aio.commands import _table
 from txredis_aio.commands._table_data import COMMANDS, SERVER_VERSIONS, SERVERS
 
 

@@ -17,6 +17,7 @@ from .sets import SetCommands
 from .sorted_sets import SortedSetCommands
 from .streams import StreamCommands
 from .strings import StringCommands
+from .vectors import VectorSetCommands
 
 __all__ = ["Commands", "CommandsBase"]
 
@@ -29,6 +30,7 @@ class Commands(
     SortedSetCommands,
     HashCommands,
     StreamCommands,
+    VectorSetCommands,
     GeoCommands,
     BitmapCommands,
     HyperLogLogCommands,

@@ -55,9 +55,9 @@ KNOWN_SERVERS = frozenset({"redis", "valkey"})
 # Command (as the method's docstring names it) -> {server name: first version that has it}.
 # A server missing from a row lacks the command in every version this project knows.
 FEATURES: dict[str, dict[str, tuple[int, ...]]] = {
-    "HEXPIRE": {"redis": (7, 4)},
-    "HGETEX": {"redis": (8, 0)},
-    "HSETEX": {"redis": (8, 0)},
+    "HEXPIRE": {"redis": (7, 4), "valkey": (9, 0)},
+    "HGETEX": {"redis": (8, 0), "valkey": (9, 0)},
+    "HSETEX": {"redis": (8, 0), "valkey": (9, 0)},
     "HGETDEL": {"redis": (8, 0)},
     "vector sets (VADD, VSIM, ...)": {"redis": (8, 0)},
     "XACKDEL": {"redis": (8, 2)},

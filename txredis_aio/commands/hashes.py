@@ -1,8 +1,12 @@
-"""Hash commands: HSET (one field or a mapping), HGETALL (a dict), HINCRBY*, HRANDFIELD, HSCAN..."""
+"""Hash commands: HSET (one field or a mapping), HGETALL (a dict), HINCRBY*, HRANDFIELD, HSCAN...
+
+Hash-field expiry (HEXPIRE & co., Redis 7.4+; HGETEX/HSETEX/HGETDEL, Redis 8.0+) sends
+``FIELDS numfields field...``; the methods refuse before sending on a server known to lack them.
+"""
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Mapping, Optional
+from typing import Any, AsyncIterator, Mapping, Optional, Sequence
 
 from ..errors import InvalidData
 from ._base import CommandsBase
@@ -27,6 +31,33 @@ def _flat(mapping: Mapping[Any, Any]) -> list[Any]:
     for pair in mapping.items():
         items.extend(pair)
     return items
+
+
+def _fields(cmd: str, fields: Any) -> list[Any]:
+    """``FIELDS numfields field...`` from one str/bytes field or an iterable (not empty)."""
+    names = key_list(fields)
+    if not names:
+        raise InvalidData(f"{cmd} needs at least one field")
+    return ["FIELDS", len(names), *names]
+
+
+def _one_of(cmd: str, options: Sequence[tuple[str, Any]]) -> list[Any]:
+    """The one option given (``True`` flags alone, others with their value); InvalidData if several."""
+    given = [(token, value) for token, value in options if value is not None and value is not False]
+    if len(given) > 1:
+        raise InvalidData(f"{cmd}: {', '.join(t.lower() for t, _ in given)} cannot be combined")
+    if not given:
+        return []
+    token, value = given[0]
+    return [token] if value is True else [token, value]
+
+
+def _expiry(ex: Any, px: Any, exat: Any, pxat: Any) -> tuple[tuple[str, Any], ...]:
+    return (("EX", ex), ("PX", px), ("EXAT", exat), ("PXAT", pxat))
+
+
+def _condition(cmd: str, nx: bool, xx: bool, gt: bool, lt: bool) -> list[Any]:
+    return _one_of(cmd, (("NX", nx), ("XX", xx), ("GT", gt), ("LT", lt)))
 
 
 class HashCommands(CommandsBase):
@@ -147,3 +178,104 @@ class HashCommands(CommandsBase):
         """``async for field, value in rc.hscan_iter(key)``: every pair HSCAN returns, cursor handled."""
         async for pair in scan_pages(lambda cursor: self.hscan(key, cursor, pattern, count), _pairs):
             yield pair
+
+    # Hash-field expiry. Per-field codes: -2 no such field (or key), 0 NX/XX/GT/LT not met,
+    # 1 set, 2 deleted (zero TTL or a time in the past); TTL queries: -1 no TTL, -2 no field.
+
+    def _hexpire(
+        self, cmd: str, key: Any, when: Any, fields: Any, nx: bool, xx: bool, gt: bool, lt: bool,
+    ) -> Any:
+        self._require("HEXPIRE")
+        return self._execute(cmd, key, when, *_condition(cmd, nx, xx, gt, lt), *_fields(cmd, fields))
+
+    def hexpire(
+        self, key: Any, seconds: int, fields: Any, *,
+        nx: bool = False, xx: bool = False, gt: bool = False, lt: bool = False,
+    ) -> Any:
+        """Per-field codes (-2, 0, 1, 2) after setting a TTL in seconds. https://redis.io/docs/latest/commands/hexpire/"""
+        return self._hexpire("HEXPIRE", key, seconds, fields, nx, xx, gt, lt)
+
+    def hpexpire(
+        self, key: Any, milliseconds: int, fields: Any, *,
+        nx: bool = False, xx: bool = False, gt: bool = False, lt: bool = False,
+    ) -> Any:
+        """Per-field codes (-2, 0, 1, 2) after setting a TTL in ms. https://redis.io/docs/latest/commands/hpexpire/"""
+        return self._hexpire("HPEXPIRE", key, milliseconds, fields, nx, xx, gt, lt)
+
+    def hexpireat(
+        self, key: Any, unix_time: int, fields: Any, *,
+        nx: bool = False, xx: bool = False, gt: bool = False, lt: bool = False,
+    ) -> Any:
+        """Per-field codes (-2, 0, 1, 2) after setting an expiry time in Unix seconds.
+
+        https://redis.io/docs/latest/commands/hexpireat/
+        """
+        return self._hexpire("HEXPIREAT", key, unix_time, fields, nx, xx, gt, lt)
+
+    def hpexpireat(
+        self, key: Any, unix_time_ms: int, fields: Any, *,
+        nx: bool = False, xx: bool = False, gt: bool = False, lt: bool = False,
+    ) -> Any:
+        """Per-field codes (-2, 0, 1, 2) after setting an expiry time in Unix ms.
+
+        https://redis.io/docs/latest/commands/hpexpireat/
+        """
+        return self._hexpire("HPEXPIREAT", key, unix_time_ms, fields, nx, xx, gt, lt)
+
+    def _hfields(self, cmd: str, key: Any, fields: Any) -> Any:
+        self._require("HEXPIRE")
+        return self._execute(cmd, key, *_fields(cmd, fields))
+
+    def httl(self, key: Any, fields: Any) -> Any:
+        """Per-field TTLs in seconds (-1 none, -2 no field). https://redis.io/docs/latest/commands/httl/"""
+        return self._hfields("HTTL", key, fields)
+
+    def hpttl(self, key: Any, fields: Any) -> Any:
+        """Per-field TTLs in ms (-1 none, -2 no field). https://redis.io/docs/latest/commands/hpttl/"""
+        return self._hfields("HPTTL", key, fields)
+
+    def hexpiretime(self, key: Any, fields: Any) -> Any:
+        """Per-field expiry as Unix seconds (-1 none, -2 no field). https://redis.io/docs/latest/commands/hexpiretime/"""
+        return self._hfields("HEXPIRETIME", key, fields)
+
+    def hpexpiretime(self, key: Any, fields: Any) -> Any:
+        """Per-field expiry as Unix ms (-1 none, -2 no field). https://redis.io/docs/latest/commands/hpexpiretime/"""
+        return self._hfields("HPEXPIRETIME", key, fields)
+
+    def hpersist(self, key: Any, fields: Any) -> Any:
+        """Per-field codes (1 TTL removed, -1 had none, -2 no field). https://redis.io/docs/latest/commands/hpersist/"""
+        return self._hfields("HPERSIST", key, fields)
+
+    def hgetex(
+        self, key: Any, fields: Any, *, ex: Optional[int] = None, px: Optional[int] = None,
+        exat: Optional[int] = None, pxat: Optional[int] = None, persist: bool = False,
+    ) -> Any:
+        """Values of the fields (None where missing), setting or clearing their TTL.
+
+        https://redis.io/docs/latest/commands/hgetex/ -- at most one of ex/px/exat/pxat/persist.
+        """
+        self._require("HGETEX")
+        expiry = _one_of("HGETEX", (*_expiry(ex, px, exat, pxat), ("PERSIST", persist)))
+        return self._execute("HGETEX", key, *expiry, *_fields("HGETEX", fields))
+
+    def hsetex(
+        self, key: Any, mapping: Mapping[Any, Any], *, fnx: bool = False, fxx: bool = False,
+        ex: Optional[int] = None, px: Optional[int] = None, exat: Optional[int] = None,
+        pxat: Optional[int] = None, keepttl: bool = False,
+    ) -> Any:
+        """1 if the fields were set, 0 if FNX/FXX prevented it. https://redis.io/docs/latest/commands/hsetex/
+
+        ``fnx``: only if none of the fields exists; ``fxx``: only if all do. At most one of
+        ex/px/exat/pxat/keepttl; without any the fields' TTLs are cleared.
+        """
+        self._require("HSETEX")
+        cond = _one_of("HSETEX", (("FNX", fnx), ("FXX", fxx)))
+        expiry = _one_of("HSETEX", (*_expiry(ex, px, exat, pxat), ("KEEPTTL", keepttl)))
+        if not mapping:
+            raise InvalidData("HSETEX needs a non-empty mapping")
+        return self._execute("HSETEX", key, *cond, *expiry, "FIELDS", len(mapping), *_flat(mapping))
+
+    def hgetdel(self, key: Any, fields: Any) -> Any:
+        """Values of the fields (None where missing), deleting them. https://redis.io/docs/latest/commands/hgetdel/"""
+        self._require("HGETDEL")
+        return self._execute("HGETDEL", key, *_fields("HGETDEL", fields))
