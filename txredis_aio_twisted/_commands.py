@@ -339,10 +339,26 @@ class DeferredCommands:
             return fail()
         return as_deferred(r)
 
+    def client_no_touch(self, on: Any) -> Any:
+        """Stop (or resume) this connection's commands updating keys' LRU/LFU; ``"OK"``."""
+        try:
+            r = self._core.client_no_touch(on)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
     def client_pause(self, timeout: Any, mode: Any = None) -> Any:
         """Suspend clients for ``timeout`` ms (``mode``: ``"ALL"`` or ``"WRITE"``). https://redis.io/commands/client-pause"""
         try:
             r = self._core.client_pause(timeout, mode)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def client_setinfo(self, attr: Any, value: Any) -> Any:
+        """Set this connection's ``LIB-NAME`` or ``LIB-VER`` (shown by CLIENT LIST/INFO); ``"OK"``."""
+        try:
+            r = self._core.client_setinfo(attr, value)
         except Exception:
             return fail()
         return as_deferred(r)
@@ -383,6 +399,14 @@ class DeferredCommands:
         """Resume clients paused by CLIENT PAUSE. https://redis.io/commands/client-unpause"""
         try:
             r = self._core.client_unpause()
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def cluster_slot_stats(self, *, slotsrange: Any = None, orderby: Any = None, limit: Any = None, desc: Any = False) -> Any:
+        """Per-slot usage of the node's slots: ``{slot: {"key-count": n, ...}}``."""
+        try:
+            r = self._core.cluster_slot_stats(slotsrange=slotsrange, orderby=orderby, limit=limit, desc=desc)
         except Exception:
             return fail()
         return as_deferred(r)
@@ -439,6 +463,30 @@ class DeferredCommands:
         """Command names, optionally filtered by module, ACL category or pattern (one filter)."""
         try:
             r = self._core.command_list(module, aclcat, pattern)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def commandlog_get(self, count: Any, type: Any) -> Any:
+        """Command log entries of ``type``, newest first, shaped as ``slowlog_get``'s dicts."""
+        try:
+            r = self._core.commandlog_get(count, type)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def commandlog_len(self, type: Any) -> Any:
+        """Number of entries in the command log of ``type``. https://valkey.io/commands/commandlog-len/"""
+        try:
+            r = self._core.commandlog_len(type)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def commandlog_reset(self, type: Any) -> Any:
+        """Clear the command log of ``type``; ``"OK"``. https://valkey.io/commands/commandlog-reset/"""
+        try:
+            r = self._core.commandlog_reset(type)
         except Exception:
             return fail()
         return as_deferred(r)
@@ -899,6 +947,30 @@ class DeferredCommands:
             return fail()
         return as_deferred(r)
 
+    def hexpire(self, key: Any, seconds: Any, fields: Any, *, nx: Any = False, xx: Any = False, gt: Any = False, lt: Any = False) -> Any:
+        """Per-field codes (-2, 0, 1, 2) after setting a TTL in seconds. https://redis.io/docs/latest/commands/hexpire/"""
+        try:
+            r = self._core.hexpire(key, seconds, fields, nx=nx, xx=xx, gt=gt, lt=lt)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def hexpireat(self, key: Any, unix_time: Any, fields: Any, *, nx: Any = False, xx: Any = False, gt: Any = False, lt: Any = False) -> Any:
+        """Per-field codes (-2, 0, 1, 2) after setting an expiry time in Unix seconds."""
+        try:
+            r = self._core.hexpireat(key, unix_time, fields, nx=nx, xx=xx, gt=gt, lt=lt)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def hexpiretime(self, key: Any, fields: Any) -> Any:
+        """Per-field expiry as Unix seconds (-1 none, -2 no field). https://redis.io/docs/latest/commands/hexpiretime/"""
+        try:
+            r = self._core.hexpiretime(key, fields)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
     def hget(self, key: Any, field: Any) -> Any:
         """The value of a hash field, or None. https://redis.io/commands/hget"""
         try:
@@ -911,6 +983,22 @@ class DeferredCommands:
         """All fields and values of a hash as a dict (names number-converted too)."""
         try:
             r = self._core.hgetall(key)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def hgetdel(self, key: Any, fields: Any) -> Any:
+        """Values of the fields (None where missing), deleting them. https://redis.io/docs/latest/commands/hgetdel/"""
+        try:
+            r = self._core.hgetdel(key, fields)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def hgetex(self, key: Any, fields: Any, *, ex: Any = None, px: Any = None, exat: Any = None, pxat: Any = None, persist: Any = False) -> Any:
+        """Values of the fields (None where missing), setting or clearing their TTL."""
+        try:
+            r = self._core.hgetex(key, fields, ex=ex, px=px, exat=exat, pxat=pxat, persist=persist)
         except Exception:
             return fail()
         return as_deferred(r)
@@ -971,6 +1059,46 @@ class DeferredCommands:
             return fail()
         return as_deferred(r)
 
+    def hpersist(self, key: Any, fields: Any) -> Any:
+        """Per-field codes (1 TTL removed, -1 had none, -2 no field). https://redis.io/docs/latest/commands/hpersist/"""
+        try:
+            r = self._core.hpersist(key, fields)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def hpexpire(self, key: Any, milliseconds: Any, fields: Any, *, nx: Any = False, xx: Any = False, gt: Any = False, lt: Any = False) -> Any:
+        """Per-field codes (-2, 0, 1, 2) after setting a TTL in ms. https://redis.io/docs/latest/commands/hpexpire/"""
+        try:
+            r = self._core.hpexpire(key, milliseconds, fields, nx=nx, xx=xx, gt=gt, lt=lt)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def hpexpireat(self, key: Any, unix_time_ms: Any, fields: Any, *, nx: Any = False, xx: Any = False, gt: Any = False, lt: Any = False) -> Any:
+        """Per-field codes (-2, 0, 1, 2) after setting an expiry time in Unix ms."""
+        try:
+            r = self._core.hpexpireat(key, unix_time_ms, fields, nx=nx, xx=xx, gt=gt, lt=lt)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def hpexpiretime(self, key: Any, fields: Any) -> Any:
+        """Per-field expiry as Unix ms (-1 none, -2 no field). https://redis.io/docs/latest/commands/hpexpiretime/"""
+        try:
+            r = self._core.hpexpiretime(key, fields)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def hpttl(self, key: Any, fields: Any) -> Any:
+        """Per-field TTLs in ms (-1 none, -2 no field). https://redis.io/docs/latest/commands/hpttl/"""
+        try:
+            r = self._core.hpttl(key, fields)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
     def hrandfield(self, key: Any, count: Any = None, withvalues: Any = False) -> Any:
         """Random field(s): one, a list with ``count``, ``(field, value)`` tuples with ``withvalues``."""
         try:
@@ -995,6 +1123,14 @@ class DeferredCommands:
             return fail()
         return as_deferred(r)
 
+    def hsetex(self, key: Any, mapping: Any, *, fnx: Any = False, fxx: Any = False, ex: Any = None, px: Any = None, exat: Any = None, pxat: Any = None, keepttl: Any = False) -> Any:
+        """1 if the fields were set, 0 if FNX/FXX prevented it. https://redis.io/docs/latest/commands/hsetex/"""
+        try:
+            r = self._core.hsetex(key, mapping, fnx=fnx, fxx=fxx, ex=ex, px=px, exat=exat, pxat=pxat, keepttl=keepttl)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
     def hsetnx(self, key: Any, field: Any, value: Any) -> Any:
         """Set a hash field only if it does not exist; 1 or 0. https://redis.io/commands/hsetnx"""
         try:
@@ -1007,6 +1143,14 @@ class DeferredCommands:
         """Length of a hash field's value (0 if missing). https://redis.io/commands/hstrlen"""
         try:
             r = self._core.hstrlen(key, field)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def httl(self, key: Any, fields: Any) -> Any:
+        """Per-field TTLs in seconds (-1 none, -2 no field). https://redis.io/docs/latest/commands/httl/"""
+        try:
+            r = self._core.httl(key, fields)
         except Exception:
             return fail()
         return as_deferred(r)
@@ -1667,6 +1811,14 @@ class DeferredCommands:
             return fail()
         return as_deferred(r)
 
+    def script_show(self, sha1: Any) -> Any:
+        """The source of a cached script; NOSCRIPT raises ``ScriptDoesNotExist``."""
+        try:
+            r = self._core.script_show(sha1)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
     def sdiff(self, keys: Any, *args: Any) -> Any:
         """Members of the first set not in the others, as a Python ``set``. https://redis.io/commands/sdiff"""
         try:
@@ -1803,10 +1955,10 @@ class DeferredCommands:
             return fail()
         return as_deferred(r)
 
-    def set(self, key: Any, value: Any, expire: Any = None, pexpire: Any = None, only_if_not_exists: Any = False, only_if_exists: Any = False, *, keepttl: Any = False, get: Any = False, exat: Any = None, pxat: Any = None) -> Any:
-        """Set a key's value; ``"OK"``, or None when NX/XX did not apply. https://redis.io/commands/set"""
+    def set(self, key: Any, value: Any, expire: Any = None, pexpire: Any = None, only_if_not_exists: Any = False, only_if_exists: Any = False, *, keepttl: Any = False, get: Any = False, exat: Any = None, pxat: Any = None, ifeq: Any = None) -> Any:
+        """Set a key's value; ``"OK"``, or None when NX/XX/IFEQ did not apply. https://redis.io/commands/set"""
         try:
-            r = self._core.set(key, value, expire, pexpire, only_if_not_exists, only_if_exists, keepttl=keepttl, get=get, exat=exat, pxat=pxat)
+            r = self._core.set(key, value, expire, pexpire, only_if_not_exists, only_if_exists, keepttl=keepttl, get=get, exat=exat, pxat=pxat, ifeq=ifeq)
         except Exception:
             return fail()
         return as_deferred(r)
@@ -2075,6 +2227,102 @@ class DeferredCommands:
             return fail()
         return as_deferred(r)
 
+    def vadd(self, key: Any, vector: Any, element: Any, *, reduce: Any = None, cas: Any = False, quantization: Any = None, ef: Any = None, setattr: Any = None, m: Any = None) -> Any:
+        """1 if the element was added, 0 if it existed (its vector updated). https://redis.io/docs/latest/commands/vadd/"""
+        try:
+            r = self._core.vadd(key, vector, element, reduce=reduce, cas=cas, quantization=quantization, ef=ef, setattr=setattr, m=m)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def vcard(self, key: Any) -> Any:
+        """Number of elements (0 for a missing key). https://redis.io/docs/latest/commands/vcard/"""
+        try:
+            r = self._core.vcard(key)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def vdim(self, key: Any) -> Any:
+        """Dimension of the vectors (the reduced one after REDUCE). https://redis.io/docs/latest/commands/vdim/"""
+        try:
+            r = self._core.vdim(key)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def vemb(self, key: Any, element: Any, raw: Any = False) -> Any:
+        """An element's vector as floats, or None if missing. https://redis.io/docs/latest/commands/vemb/"""
+        try:
+            r = self._core.vemb(key, element, raw)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def vgetattr(self, key: Any, element: Any) -> Any:
+        """An element's attributes as JSON text, or None. https://redis.io/docs/latest/commands/vgetattr/"""
+        try:
+            r = self._core.vgetattr(key, element)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def vinfo(self, key: Any) -> Any:
+        """The set's details as a dict with str labels, or None if missing. https://redis.io/docs/latest/commands/vinfo/"""
+        try:
+            r = self._core.vinfo(key)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def vismember(self, key: Any, element: Any) -> Any:
+        """1 if the element is in the set, else 0 (an int, as RESP2 gives it)."""
+        try:
+            r = self._core.vismember(key, element)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def vlinks(self, key: Any, element: Any, withscores: Any = False) -> Any:
+        """An element's HNSW neighbours, one list per level (None if missing)."""
+        try:
+            r = self._core.vlinks(key, element, withscores)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def vrandmember(self, key: Any, count: Any = None) -> Any:
+        """A random member (None if empty), or a list with ``count`` (negative: may repeat)."""
+        try:
+            r = self._core.vrandmember(key, count)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def vrem(self, key: Any, element: Any) -> Any:
+        """1 if the element was removed, 0 if missing. https://redis.io/docs/latest/commands/vrem/"""
+        try:
+            r = self._core.vrem(key, element)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def vsetattr(self, key: Any, element: Any, attrs: Any) -> Any:
+        """1 if set, 0 if the element is missing (a dict goes as JSON, "" clears)."""
+        try:
+            r = self._core.vsetattr(key, element, attrs)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def vsim(self, key: Any, vector_or_element: Any, *, ele: Any = False, withscores: Any = False, count: Any = None, ef: Any = None, filter: Any = None, filter_ef: Any = None, truth: Any = False, nothread: Any = False) -> Any:
+        """Most similar members first; ``(member, float score)`` tuples with ``withscores``."""
+        try:
+            r = self._core.vsim(key, vector_or_element, ele=ele, withscores=withscores, count=count, ef=ef, filter=filter, filter_ef=filter_ef, truth=truth, nothread=nothread)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
     def wait(self, numreplicas: Any, timeout: Any) -> Any:
         """Block until ``numreplicas`` acknowledged earlier writes or ``timeout`` ms; the count reached."""
         try:
@@ -2083,10 +2331,26 @@ class DeferredCommands:
             return fail()
         return as_deferred(r)
 
+    def waitaof(self, numlocal: Any, numreplicas: Any, timeout: Any) -> Any:
+        """``[local, replicas]``: how many AOFs (local 0/1, replicas) fsynced the earlier writes."""
+        try:
+            r = self._core.waitaof(numlocal, numreplicas, timeout)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
     def xack(self, key: Any, groupname: Any, *ids: Any) -> Any:
         """Acknowledge entries of a group; returns how many were pending. https://redis.io/commands/xack"""
         try:
             r = self._core.xack(key, groupname, *ids)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def xackdel(self, key: Any, group: Any, ids: Any, *, ref: Any = None) -> Any:
+        """Acknowledge and delete entries: per-id codes (1 done, 2 kept: still referenced, -1 not pending)."""
+        try:
+            r = self._core.xackdel(key, group, ids, ref=ref)
         except Exception:
             return fail()
         return as_deferred(r)
@@ -2119,6 +2383,14 @@ class DeferredCommands:
         """Delete entries by id; returns how many existed. https://redis.io/commands/xdel"""
         try:
             r = self._core.xdel(key, *ids)
+        except Exception:
+            return fail()
+        return as_deferred(r)
+
+    def xdelex(self, key: Any, ids: Any, *, ref: Any = None) -> Any:
+        """Delete entries by id, one code per id (1 deleted, -1 no such id, 2 kept: still referenced)."""
+        try:
+            r = self._core.xdelex(key, ids, ref=ref)
         except Exception:
             return fail()
         return as_deferred(r)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any, AsyncIterator, Callable, Iterator
 
 import pytest
 
 import txredis_aio as redis
+from txredis_aio.commands._dialects import ServerIdentity
 from txredis_aio.testing import RedisServer
 
 # (convertNumbers, charset) combinations a reply shape may depend on.
@@ -49,3 +51,32 @@ async def r(own_server: RedisServer) -> AsyncIterator[Any]:
     await client.execute_command("FLUSHALL")
     yield client
     await client.disconnect()
+
+
+def server_of(handler: Any) -> ServerIdentity:
+    """The server a handler's handshake identified (HELLO); fails when it learnt none."""
+    srv = handler._pool.server
+    assert srv is not None, "the handshake did not identify the server (HELLO)"
+    return srv
+
+
+def is_redis(handler: Any, since: tuple[int, ...] = (0,)) -> bool:
+    """Whether ``handler`` talks to Redis at version ``since`` or later."""
+    srv = server_of(handler)
+    return srv.name == "redis" and srv.version >= since
+
+
+def is_valkey(handler: Any, since: tuple[int, ...] = (0,)) -> bool:
+    """Whether ``handler`` talks to Valkey at version ``since`` or later."""
+    srv = server_of(handler)
+    return srv.name == "valkey" and srv.version >= since
+
+
+async def assert_unsupported(handler: Any, call: Callable[[], Any]) -> None:
+    """``call()`` raises ``UnsupportedCommandError`` naming the server (e.g. "Redis 8.2.3") before
+    anything is sent (the server counts no error reply), and ``handler`` still works afterwards."""
+    errors = (await handler.info("stats"))["total_error_replies"]
+    with pytest.raises(redis.UnsupportedCommandError, match=re.escape(str(server_of(handler)))):
+        await call()
+    assert await handler.ping() == "PONG"
+    assert (await handler.info("stats"))["total_error_replies"] == errors

@@ -9,7 +9,7 @@ import pytest
 
 import txredis_aio as redis
 from tests.integration import _cmd_helpers
-from tests.integration._cmd_helpers import VARIANT_IDS, VARIANTS, connect, s
+from tests.integration._cmd_helpers import VARIANT_IDS, VARIANTS, assert_unsupported, connect, is_valkey, s
 
 own_server, r = _cmd_helpers.own_server, _cmd_helpers.r  # fixtures: a private server, a pool on it
 
@@ -173,4 +173,20 @@ async def test_script_error_keeps_connection_usable(r) -> None:
         await r.eval("return redis.call('NOPE')")
     with pytest.raises(redis.ResponseError):
         await r.eval("this is not lua")
+    assert await r.ping() == "PONG"
+
+
+async def test_script_show(r, own_server) -> None:
+    """SCRIPT SHOW (Valkey 8.0+): a cached script's source (str, or bytes with charset=None);
+    NOSCRIPT raises ScriptDoesNotExist. Elsewhere: UnsupportedCommandError naming the server,
+    nothing sent."""
+    sha = await r.script_load(ECHO)
+    if not is_valkey(r, (8, 0)):
+        await assert_unsupported(r, lambda: r.script_show(sha))
+        return
+    assert await r.script_show(sha) == ECHO
+    async with connect(own_server, charset=None) as c:
+        assert await c.script_show(sha) == ECHO.encode()
+    with pytest.raises(redis.ScriptDoesNotExist):
+        await r.script_show("0" * 40)
     assert await r.ping() == "PONG"

@@ -9,7 +9,19 @@ import pytest
 
 import txredis_aio as redis
 from tests.integration import _cmd_helpers
-from tests.integration._cmd_helpers import VARIANT_IDS, VARIANTS, connect, s
+from tests.integration._cmd_helpers import (
+    VARIANT_IDS,
+    VARIANTS,
+    assert_unsupported,
+    connect,
+    is_redis,
+    is_valkey,
+    s,
+    server_of,
+)
+from txredis_aio._requests import is_blocking_request
+from txredis_aio.connection import ConnectionConfig
+from txredis_aio.factories import make_handler
 from txredis_aio.testing import RedisServer
 
 own_server, r = _cmd_helpers.own_server, _cmd_helpers.r  # fixtures: a private server, a pool on it
@@ -135,13 +147,18 @@ async def test_client_tracking_and_unblock(own_server) -> None:
 
 
 async def test_connection_commands(own_server) -> None:
-    """AUTH errors, ECHO, HELLO (RESP2 only) as a dict, RESET back to DB 0, QUIT."""
+    """AUTH errors, ECHO, HELLO (RESP2 only) as a dict naming the handshake's server and version,
+    its ``modules`` a list of dicts (Redis 8 lists its bundled ones), RESET back to DB 0, QUIT."""
     async with connect(own_server) as c:
         assert await c.echo("hello") == "hello" and await c.echo("12") == 12
         with pytest.raises(redis.ResponseError, match="AUTH"):
             await c.auth("nopass")
         hello = await c.hello()
-        assert hello["server"] == "redis" and hello["proto"] == 2 and hello["modules"] == []
+        srv = server_of(c)
+        assert hello["server"] == srv.name and hello["proto"] == 2
+        assert hello["version"].startswith(".".join(map(str, srv.version)))
+        assert isinstance(hello["modules"], list)
+        assert all(isinstance(m, dict) and "name" in m for m in hello["modules"])
         assert (await c.hello(2, setname="named"))["proto"] == 2
         assert await c.client_getname() == "named"
         with pytest.raises(redis.InvalidData):
@@ -250,7 +267,8 @@ async def test_memory_slowlog_latency(r) -> None:
         await r.debug_sleep(0.05)
         latest = await r.latency_latest()
         event = [e for e in latest if e[0] == "command"][0]
-        assert len(event) == 4 and event[2] >= 1
+        # Valkey 8.1+ adds the spikes' sum and count to Redis' four fields.
+        assert len(event) == (6 if is_valkey(r, (8, 1)) else 4) and event[2] >= 1
         history = await r.latency_history("command")
         assert history and len(history[0]) == 2
         assert isinstance(await r.latency_doctor(), str)
@@ -263,12 +281,17 @@ async def test_memory_slowlog_latency(r) -> None:
 
 
 async def test_debug_lolwut_swapdb_wait_replicaof(r, own_server) -> None:
-    """DEBUG OBJECT dict, LOLWUT text, SWAPDB, WAIT with no replicas, REPLICAOF/SLAVEOF NO ONE."""
+    """DEBUG OBJECT dict, LOLWUT text (the default art differs by server and version: Redis 8's
+    is a poem without the version; VERSION 5's ends with "ver. <the server's version>" on every
+    server), SWAPDB, WAIT with no replicas, REPLICAOF/SLAVEOF NO ONE."""
     await r.set("d", 12345)
     obj = await r.debug_object("d")
     assert obj["encoding"] == "int" and obj["refcount"] == "1"
     assert await r.debug("SET-ACTIVE-EXPIRE", 1) == "OK"
-    assert "Redis ver." in await r.lolwut() and "Redis ver." in await r.lolwut(5)
+    art = await r.lolwut()
+    assert isinstance(art, str) and art.strip()
+    version = ".".join(map(str, server_of(r).version))
+    assert (await r.lolwut(5)).rstrip().endswith(f" ver. {version}")
     async with connect(own_server) as c:
         await c.select(1)
         await c.set("only-in-1", "x")
@@ -304,7 +327,7 @@ async def test_dict_labels_are_str_in_every_mode(own_server, convert, charset) -
     """HELLO/CONFIG GET/CLIENT INFO dict keys are str whatever the settings; values follow them."""
     async with connect(own_server, convert, charset) as c:
         hello = await c.hello()
-        assert hello["server"] == s("redis", charset)
+        assert hello["server"] == s(server_of(c).name, charset)
         assert hello["proto"] == 2
         cfg = await c.config_get("databases")
         assert cfg == {"databases": 16 if convert else s("16", charset)}
@@ -316,3 +339,155 @@ async def test_error_keeps_connection_usable(r) -> None:
     with pytest.raises(redis.ResponseError, match="DB index is out of range|invalid"):
         await r.swapdb(0, 99)
     assert await r.ping() == "PONG"
+
+
+def has_7_2_client_commands(r) -> bool:
+    """CLIENT SETINFO, CLIENT NO-TOUCH and WAITAOF came with Redis 7.2 (and Valkey forked from it)."""
+    return is_redis(r, (7, 2)) or is_valkey(r, (7, 2))
+
+
+async def test_waitaof(r) -> None:
+    """WAITAOF (Redis 7.2+, Valkey): ``[local, replicas]`` counts, ``[0, 0]`` when nothing is asked;
+    numlocal 1 is refused without appendonly and reaches ``[1, 0]`` with it; pools treat it as
+    blocking (leased connection). Elsewhere: UnsupportedCommandError naming the server."""
+    assert is_blocking_request(("WAITAOF", 0, 0, 10)) and is_blocking_request((b"waitaof", 1, 0, 0))
+    if not has_7_2_client_commands(r):
+        await assert_unsupported(r, lambda: r.waitaof(0, 0, 10))
+        return
+    assert await r.waitaof(0, 0, 10) == [0, 0]
+    with pytest.raises(redis.ResponseError, match="appendonly"):
+        await r.waitaof(1, 0, 10)
+    with RedisServer(args=["--appendonly", "yes"]) as aof:
+        async with connect(aof) as c:
+            await c.set("durable", 1)
+            assert await c.waitaof(1, 0, 5000) == [1, 0]
+
+
+async def test_client_setinfo_and_no_touch(r, own_server) -> None:
+    """CLIENT SETINFO (Redis 7.2+, Valkey) sets lib-name/lib-ver shown by CLIENT INFO, the server
+    refusing a name with spaces; CLIENT NO-TOUCH ON keeps reads from bumping a key's LFU counter
+    (TOUCH still does) and shows as flag T; both are allowed on a shared pool. Elsewhere:
+    UnsupportedCommandError naming the server."""
+    if not has_7_2_client_commands(r):
+        await assert_unsupported(r, lambda: r.client_setinfo("LIB-NAME", "mine"))
+        await assert_unsupported(r, lambda: r.client_no_touch(True))
+        return
+    assert await r.client_setinfo("LIB-VER", "1.0") == "OK"  # a pool: one member, allowed
+    assert await r.client_no_touch(False) == "OK"
+    async with connect(own_server) as c:
+        assert await c.client_setinfo("LIB-NAME", "mylib") == "OK"
+        assert await c.client_setinfo("lib-ver", "9.9") == "OK"
+        info = await c.client_info()
+        assert info["lib-name"] == "mylib" and info["lib-ver"] == "9.9"
+        with pytest.raises(redis.ResponseError):
+            await c.client_setinfo("LIB-NAME", "has space")
+        await c.config_set({"maxmemory-policy": "allkeys-lfu", "lfu-log-factor": 0})
+        try:
+            await c.set("nt", "v")
+            freq = await c.object_freq("nt")
+            assert await c.client_no_touch(True) == "OK"
+            assert "T" in (await c.client_info())["flags"]
+            assert await c.get("nt") == "v" and await c.get("nt") == "v"
+            assert await c.object_freq("nt") == freq
+            assert await c.touch("nt") == 1 and await c.object_freq("nt") == freq + 1
+            assert await c.client_no_touch(False) == "OK"
+            assert "T" not in (await c.client_info())["flags"]
+            await c.get("nt")
+            assert await c.object_freq("nt") == freq + 2
+        finally:
+            await c.config_set({"maxmemory-policy": "noeviction", "lfu-log-factor": 10})
+
+
+async def test_handshake_sets_lib_name_and_version(own_server) -> None:
+    """On Redis 7.2+/Valkey the handshake sends CLIENT SETINFO: CLIENT INFO shows
+    ``lib-name=txredis_aio`` and ``lib-ver=<txredis_aio.__version__>`` (older servers refuse it
+    silently); ``ConnectionConfig(client_setinfo=False)`` sends none, leaving both empty."""
+    async with connect(own_server) as c:
+        line = await c.execute_command("CLIENT", "INFO")
+        if has_7_2_client_commands(c):
+            assert " lib-name=txredis_aio " in line and f" lib-ver={redis.__version__} " in line
+        else:
+            assert "lib-name=txredis_aio" not in line
+        assert await c.ping() == "PONG"
+    cfg = ConnectionConfig(host=own_server.host, port=own_server.port, client_setinfo=False)
+    handler = make_handler(cfg, 1)
+    try:
+        await handler._connected
+        info = await handler.client_info()
+        assert info.get("lib-name", "") == "" and info.get("lib-ver", "") == ""
+    finally:
+        await handler.disconnect()
+
+
+async def test_commandlog(r) -> None:
+    """COMMANDLOG GET/LEN/RESET (Valkey 8.1+) for each type: entries shaped as slowlog_get's dicts
+    (long arguments cut as SLOWLOG cuts them), ``duration`` the µs (slow) or bytes (large-request/
+    large-reply) logged; an unknown type is the server's error. Elsewhere: UnsupportedCommandError
+    naming the server, for each method."""
+    if not is_valkey(r, (8, 1)):
+        await assert_unsupported(r, lambda: r.commandlog_get(10, "slow"))
+        await assert_unsupported(r, lambda: r.commandlog_len("large-request"))
+        await assert_unsupported(r, lambda: r.commandlog_reset("large-reply"))
+        return
+    # Thresholds above the size of the COMMANDLOG requests themselves, which are logged too.
+    await r.config_set({"commandlog-execution-slower-than": 0, "commandlog-request-larger-than": 100,
+                        "commandlog-reply-larger-than": 100})
+    try:
+        for kind in ("slow", "large-request", "large-reply"):
+            assert await r.commandlog_reset(kind) == "OK"
+        big = "x" * 200
+        assert await r.echo(big) == big
+        slow = [e for e in await r.commandlog_get(-1, "slow") if e["command"][0] == "ECHO"]
+        assert slow and slow[0]["command"] == ["ECHO", "x" * 128 + "... (72 more bytes)"]  # as SLOWLOG
+        assert isinstance(slow[0]["id"], int) and isinstance(slow[0]["start_time"], int)
+        assert isinstance(slow[0]["duration"], int)
+        assert "client_address" in slow[0] and "client_name" in slow[0]
+        for kind in ("large-request", "large-reply"):
+            entries = [e for e in await r.commandlog_get(10, kind) if e["command"][0] == "ECHO"]
+            assert entries and entries[0]["duration"] >= 200
+            assert await r.commandlog_len(kind) >= 1
+        assert len(await r.commandlog_get(1, "slow")) == 1
+        assert await r.commandlog_reset("large-request") == "OK"
+        assert await r.commandlog_len("large-request") == 0
+        with pytest.raises(redis.ResponseError, match="type should be"):
+            await r.commandlog_len("bogus")
+    finally:
+        await r.config_set({"commandlog-execution-slower-than": 10000,
+                            "commandlog-request-larger-than": 1048576,
+                            "commandlog-reply-larger-than": 1048576})
+
+
+async def test_cluster_slot_stats(r) -> None:
+    """CLUSTER SLOT-STATS (Valkey 8.0+, Redis 8.2+) on a one-node cluster: ``{slot: {metric: n}}``
+    in the server's order, by SLOTSRANGE or ORDERBY metric with LIMIT, ascending unless ``desc``;
+    a bad combination of arguments raises InvalidData before sending; the cluster handler has
+    the method too. Elsewhere: UnsupportedCommandError naming the server."""
+    assert callable(redis.ClusterHandler.cluster_slot_stats)
+    if not (is_valkey(r, (8, 0)) or is_redis(r, (8, 2))):
+        await assert_unsupported(r, lambda: r.cluster_slot_stats(slotsrange=(0, 1)))
+        return
+    with RedisServer(args=["--cluster-enabled", "yes"]) as node:
+        async with connect(node) as c:
+            assert await c.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383) == "OK"
+            assert await c.config_set("cluster-slot-stats-enabled", "yes") == "OK"
+            deadline = time.monotonic() + 20
+            while "cluster_state:ok" not in await c.execute_command("CLUSTER", "INFO"):
+                assert time.monotonic() < deadline, "the one-node cluster did not come up"
+                await asyncio.sleep(0.05)
+            slot = await c.execute_command("CLUSTER", "KEYSLOT", "{a}")
+            await c.set("{a}1", 1)
+            await c.set("{a}2", 2)
+            stats = await c.cluster_slot_stats(slotsrange=(slot, slot + 1))
+            assert list(stats) == [slot, slot + 1]
+            assert stats[slot]["key-count"] == 2 and stats[slot + 1]["key-count"] == 0
+            assert set(stats[slot]) >= {"key-count", "cpu-usec", "network-bytes-in", "network-bytes-out"}
+            assert list(await c.cluster_slot_stats(orderby="key-count", limit=1, desc=True)) == [slot]
+            low = await c.cluster_slot_stats(orderby="key-count", limit=3)
+            assert len(low) == 3 and all(v["key-count"] == 0 for v in low.values())
+            both = {"slotsrange": (0, 1), "orderby": "key-count"}
+            for bad in ({}, both, {"slotsrange": (0, 1), "limit": 1}, {"slotsrange": (0, 1), "desc": True}):
+                with pytest.raises(redis.InvalidData):
+                    c.cluster_slot_stats(**bad)
+            with pytest.raises(redis.ResponseError):
+                await c.cluster_slot_stats(orderby="no-such-metric", limit=1)
+            assert await c.ping() == "PONG"

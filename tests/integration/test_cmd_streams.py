@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 import txredis_aio as redis
-from tests.integration._cmd_helpers import VARIANT_IDS, VARIANTS, connect, s
+from tests.integration._cmd_helpers import VARIANT_IDS, VARIANTS, assert_unsupported, connect, is_redis, s
 
 
 async def test_xadd_xlen_xrange_xrevrange(rc) -> None:
@@ -220,3 +220,56 @@ async def test_blocking_xread_on_a_pool_does_not_stall_other_commands(rc) -> Non
         assert await asyncio.wait_for(rc.ping(), 2) == "PONG"
     new_id = await rc.xadd("pool-wake", {"k": "v"})
     assert await asyncio.wait_for(pending, 10) == {"pool-wake": [(new_id, {"k": "v"})]}
+
+
+async def _two_groups_read(rc, key: str, n: int) -> None:
+    """``n`` entries ``1-0``..``n-0`` in ``key``, each delivered to group g1 and to group g2."""
+    for i in range(1, n + 1):
+        await rc.xadd(key, {"i": i}, id=f"{i}-0")
+    for group in ("g1", "g2"):
+        await rc.xgroup_create(key, group, "0")
+        await rc.xreadgroup(group, "c", {key: ">"})
+
+
+async def test_xackdel(rc) -> None:
+    """XACKDEL (Redis 8.2+): per-id codes; KEEPREF leaves other groups' references, ACKED keeps
+    entries another group still has pending (2), DELREF clears every group's; -1 for an id not
+    pending in the group. Elsewhere: UnsupportedCommandError naming the server, nothing sent."""
+    if not is_redis(rc, (8, 2)):
+        await assert_unsupported(rc, lambda: rc.xackdel("ad", "g1", ["1-0"]))
+        return
+    await _two_groups_read(rc, "ad", 4)
+    assert await rc.xackdel("ad", "g1", ["1-0", "99-0"]) == [1, -1]
+    assert (await rc.xpending("ad", "g2"))["pending"] == 4  # KEEPREF: g2 still refers to 1-0
+    assert await rc.xackdel("ad", "g1", ["2-0"], ref="ACKED") == [2]
+    assert await rc.xlen("ad") == 3
+    assert await rc.xackdel("ad", "g2", ("2-0",), ref="acked") == [1]
+    assert await rc.xackdel("ad", "g1", ["3-0"], ref="DELREF") == [1]
+    assert (await rc.xpending("ad", "g2"))["pending"] == 2  # 1-0 dangling, 3-0 gone
+    assert await rc.xack("ad", "g1", "4-0") == 1
+    assert await rc.xackdel("ad", "g1", ["4-0"], ref="KEEPREF") == [-1]  # no longer pending in g1
+    assert [e[0] for e in await rc.xrange("ad")] == ["4-0"]
+    with pytest.raises(redis.InvalidData):
+        rc.xackdel("ad", "g1", [])
+    with pytest.raises(redis.InvalidData):
+        rc.xackdel("ad", "g1", ["4-0"], ref="NOPE")
+
+
+async def test_xdelex(rc) -> None:
+    """XDELEX (Redis 8.2+): per-id codes (1 deleted, -1 no such id); ACKED keeps entries a group
+    still has pending (2), DELREF also drops them from the groups' pending lists. Elsewhere:
+    UnsupportedCommandError naming the server, nothing sent."""
+    if not is_redis(rc, (8, 2)):
+        await assert_unsupported(rc, lambda: rc.xdelex("dx", ["1-0"], ref="DELREF"))
+        return
+    await _two_groups_read(rc, "dx", 3)
+    assert await rc.xdelex("dx", ["1-0"], ref="ACKED") == [2]
+    assert await rc.xdelex("dx", ["1-0", "99-0"]) == [1, -1]
+    assert (await rc.xpending("dx", "g1"))["pending"] == 3  # KEEPREF by default
+    assert await rc.xdelex("dx", ["2-0"], ref="DELREF") == [1]
+    assert (await rc.xpending("dx", "g1"))["pending"] == 2
+    assert await rc.xack("dx", "g1", "3-0") == 1 and await rc.xack("dx", "g2", "3-0") == 1
+    assert await rc.xdelex("dx", ["3-0"], ref="ACKED") == [1]
+    assert await rc.xlen("dx") == 0 and await rc.xdelex("nostream", ["1-0"]) == [-1]
+    with pytest.raises(redis.InvalidData):
+        rc.xdelex("dx", [])

@@ -7,6 +7,7 @@ import time
 import pytest
 
 import txredis_aio as redis
+from tests.integration._cmd_helpers import assert_unsupported, is_valkey
 from tests.integration.cmd_clients import Recorder, k, noconv_client, raw_client, rawstr_client  # noqa: F401
 
 
@@ -152,6 +153,27 @@ async def test_wrong_type_keeps_connection(rc) -> None:
     assert await rc.ping() == "PONG"
 
 
+async def test_set_ifeq(rc) -> None:
+    """SET ... IFEQ (Valkey 8.1+): sets only when the current value matches ("OK", else None; a
+    missing key stays missing), works with GET and expiry, refuses NX/XX before sending. Elsewhere:
+    UnsupportedCommandError naming the server, nothing sent; plain SET is unaffected."""
+    a = k("ifeq")
+    assert await rc.set(a, "v1") == "OK"
+    if not is_valkey(rc, (8, 1)):
+        await assert_unsupported(rc, lambda: rc.set(a, "v2", ifeq="v1"))
+        assert await rc.get(a) == "v1"
+        return
+    assert await rc.set(a, "v2", ifeq="nope") is None and await rc.get(a) == "v1"
+    assert await rc.set(a, "v2", ifeq="v1") == "OK" and await rc.get(a) == "v2"
+    assert await rc.set(a, "v3", expire=100, ifeq="v2", get=True) == "v2"
+    assert await rc.get(a) == "v3" and 0 < await rc.ttl(a) <= 100
+    missing = k("ifeq-missing")
+    assert await rc.set(missing, "x", ifeq="x") is None and await rc.exists(missing) == 0
+    with pytest.raises(redis.RedisError, match="ifeq cannot be combined"):
+        rc.set(a, "v4", only_if_exists=True, ifeq="v3")
+    assert await rc.get(a) == "v3"
+
+
 def test_wire_forms() -> None:
     """incr/decr go out as INCRBY/DECRBY (txredisapi); SET options keep txredisapi's order."""
     r = Recorder()
@@ -159,3 +181,5 @@ def test_wire_forms() -> None:
     assert r.last(r.decr("k", 3)) == ("DECRBY", "k", 3)
     assert r.last(r.set("k", "v", 10, only_if_not_exists=True)) == ("SET", "k", "v", "EX", 10, "NX")
     assert r.last(r.substr("k", 1)) == ("SUBSTR", "k", 1, -1)
+    assert r.last(r.set("k", "v", 10, ifeq="old", get=True)) == (
+        "SET", "k", "v", "EX", 10, "IFEQ", "old", "GET")

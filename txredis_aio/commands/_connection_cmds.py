@@ -1,9 +1,9 @@
 """Connection commands: AUTH, ECHO, HELLO, QUIT, RESET and the CLIENT family.
 
 On a pool these run on whichever connection is least loaded; commands that change connection
-state (AUTH, CLIENT SETNAME, RESET, CLIENT TRACKING...) affect that one connection only, as
-SELECT did in txredisapi. CLIENT REPLY is left out on purpose: OFF/SKIP would silence replies the
-reply queue is waiting for.
+state (AUTH, CLIENT SETNAME, RESET, CLIENT TRACKING, CLIENT NO-TOUCH, CLIENT SETINFO...) affect
+that one connection only, as SELECT did in txredisapi. CLIENT REPLY is left out on purpose:
+OFF/SKIP would silence replies the reply queue is waiting for.
 """
 
 from __future__ import annotations
@@ -164,6 +164,27 @@ class ConnectionCommands(CommandsBase):
     def client_no_evict(self, on: bool = True) -> Any:
         """Exclude (or not) this connection from client eviction. https://redis.io/commands/client-no-evict"""
         return self._execute("CLIENT", "NO-EVICT", "ON" if on else "OFF")
+
+    def client_no_touch(self, on: bool) -> Any:
+        """Stop (or resume) this connection's commands updating keys' LRU/LFU; ``"OK"``.
+        https://redis.io/docs/latest/commands/client-no-touch/
+
+        A mode of the connection that runs it (TOUCH still touches): on a pool that is one
+        member only, and a reconnect clears it, so use a ``Connection`` (or a lease) to rely
+        on it. Allowed on pools: replies still match their commands. Redis 7.2+.
+        """
+        self._require("CLIENT NO-TOUCH")
+        return self._execute("CLIENT", "NO-TOUCH", "ON" if on else "OFF")
+
+    def client_setinfo(self, attr: str, value: Any) -> Any:
+        """Set this connection's ``LIB-NAME`` or ``LIB-VER`` (shown by CLIENT LIST/INFO); ``"OK"``.
+        https://redis.io/docs/latest/commands/client-setinfo/
+
+        The handshake already sets both (``ConnectionConfig.client_setinfo``); this changes the
+        connection that runs it until it reconnects. Redis 7.2+.
+        """
+        self._require("CLIENT SETINFO")
+        return self._execute("CLIENT", "SETINFO", attr, value)
 
     def client_unblock(self, client_id: int, error: bool = False) -> Any:
         """Unblock a client stuck in a blocking command (as a timeout, or an error with ``error``); 1 if so.

@@ -65,7 +65,7 @@ FEATURES: dict[str, dict[str, tuple[int, ...]]] = {
     "SET ... IFEQ": {"valkey": (8, 1)},
     "SCRIPT SHOW": {"valkey": (8, 0)},
     "COMMANDLOG": {"valkey": (8, 1)},
-    "CLUSTER SLOT-STATS": {"valkey": (8, 0)},
+    "CLUSTER SLOT-STATS": {"redis": (8, 2), "valkey": (8, 0)},
     "WAITAOF": {"redis": (7, 2), "valkey": (7, 2)},
     "CLIENT SETINFO": {"redis": (7, 2), "valkey": (7, 2)},
     "CLIENT NO-TOUCH": {"redis": (7, 2), "valkey": (7, 2)},

@@ -1,4 +1,4 @@
-"""Introspection and administration: ACL, COMMAND, MEMORY, SLOWLOG, LATENCY, DEBUG.
+"""Introspection and administration: ACL, COMMAND, MEMORY, SLOWLOG, COMMANDLOG, LATENCY, DEBUG.
 
 Dict replies use the server's labels as str keys whatever ``charset`` is; values follow the
 handler's conversion settings.
@@ -82,7 +82,7 @@ def _debug_object(raw: Any) -> dict:
 
 
 class AdminCommands(CommandsBase):
-    """ACL *, COMMAND *, MEMORY *, SLOWLOG *, LATENCY *, DEBUG."""
+    """ACL *, COMMAND *, MEMORY *, SLOWLOG *, COMMANDLOG *, LATENCY *, DEBUG."""
 
     # -- ACL -----------------------------------------------------------------------------------------
 
@@ -205,7 +205,7 @@ class AdminCommands(CommandsBase):
         """Ask the allocator to release memory. https://redis.io/commands/memory-purge"""
         return self._execute("MEMORY", "PURGE")
 
-    # -- SLOWLOG / LATENCY ---------------------------------------------------------------------------
+    # -- SLOWLOG / COMMANDLOG / LATENCY --------------------------------------------------------------
 
     def slowlog_get(self, count: Optional[int] = None) -> Any:
         """Slow log entries, newest first: dicts (``id``, ``start_time``, ``duration`` µs, ``command``...).
@@ -220,8 +220,32 @@ class AdminCommands(CommandsBase):
         """Clear the slow log. https://redis.io/commands/slowlog-reset"""
         return self._execute("SLOWLOG", "RESET")
 
+    def commandlog_get(self, count: int, type: str) -> Any:
+        """Command log entries of ``type``, newest first, shaped as ``slowlog_get``'s dicts.
+        https://valkey.io/commands/commandlog-get/
+
+        ``type``: ``"slow"``, ``"large-request"`` or ``"large-reply"``; ``count`` -1 means all.
+        ``duration`` holds the logged measure: µs for ``slow``, bytes for the large types.
+        Valkey 8.1+.
+        """
+        self._require("COMMANDLOG")
+        return self._execute("COMMANDLOG", "GET", count, type, convert=_slowlog)
+
+    def commandlog_len(self, type: str) -> Any:
+        """Number of entries in the command log of ``type``. https://valkey.io/commands/commandlog-len/"""
+        self._require("COMMANDLOG")
+        return self._execute("COMMANDLOG", "LEN", type)
+
+    def commandlog_reset(self, type: str) -> Any:
+        """Clear the command log of ``type``; ``"OK"``. https://valkey.io/commands/commandlog-reset/"""
+        self._require("COMMANDLOG")
+        return self._execute("COMMANDLOG", "RESET", type)
+
     def latency_latest(self) -> Any:
-        """Latest latency spikes: ``(event, timestamp, latest_ms, max_ms)`` tuples. https://redis.io/commands/latency-latest"""
+        """Latest latency spikes: ``(event, timestamp, latest_ms, max_ms)`` tuples. https://redis.io/commands/latency-latest
+
+        Valkey 8.1+ adds two fields: the sum of the recorded spikes (ms) and their number.
+        """
         return self._execute("LATENCY", "LATEST", convert=_latency_latest)
 
     def latency_history(self, event: Any) -> Any:

@@ -180,6 +180,15 @@ class ScriptingCommands(CommandsBase):
         shas = self._script_shas()
         return _on_success(self._execute("SCRIPT", "LOAD", script), lambda: shas.add(sha))
 
+    def script_show(self, sha1: str) -> Any:
+        """The source of a cached script; NOSCRIPT raises ``ScriptDoesNotExist``.
+        https://valkey.io/commands/script-show/
+
+        Decoded with the handler's ``charset`` (bytes when it is None). Valkey 8.0+.
+        """
+        self._require("SCRIPT SHOW")
+        return self._execute("SCRIPT", "SHOW", sha1)
+
     def register_script(self, script: Union[str, bytes]) -> Script:
         """A ``Script`` bound to this handler: ``await s(keys=[...], args=[...])``.
 

@@ -8,7 +8,7 @@ from typing import Any, Mapping, Optional, Union
 from ..errors import InvalidData
 from ._base import CommandsBase, Raw
 from ._connection_cmds import ConnectionCommands
-from ._replies import label, to_int
+from ._replies import label, labelled_dict, to_int
 from ._server_admin import AdminCommands
 
 __all__ = ["ServerCommands", "parse_info"]
@@ -30,6 +30,10 @@ def _info_text(reply: Any) -> Any:
 
 def _config_dict(raw: Any) -> dict:
     return {label(raw[i]): raw[i + 1] for i in range(0, len(raw or ()), 2)}
+
+
+def _slot_stats(raw: Any) -> dict:
+    return {to_int(slot): labelled_dict(stats) for slot, stats in raw or ()}
 
 
 def _time(raw: Any) -> list:
@@ -129,6 +133,18 @@ class ServerCommands(ConnectionCommands, AdminCommands, CommandsBase):
         """
         return self._execute("WAIT", numreplicas, timeout)
 
+    def waitaof(self, numlocal: int, numreplicas: int, timeout: int) -> Any:
+        """``[local, replicas]``: how many AOFs (local 0/1, replicas) fsynced the earlier writes.
+        https://redis.io/docs/latest/commands/waitaof/
+
+        Waits until ``numlocal``/``numreplicas`` are reached or ``timeout`` ms (0: forever).
+        Blocking: a pool leases a connection for it. Like WAIT it waits for the writes made on
+        the connection that runs it, so issue it on a ``Connection`` or within a lease.
+        ``numlocal`` 1 needs ``appendonly yes`` (the server refuses it otherwise). Redis 7.2+.
+        """
+        self._require("WAITAOF")
+        return self._execute("WAITAOF", numlocal, numreplicas, timeout)
+
     def replicaof(self, host: Optional[str] = None, port: Optional[int] = None) -> Any:
         """Replicate ``host:port``, or stop replicating (``REPLICAOF NO ONE``) when both are None.
         https://redis.io/commands/replicaof"""
@@ -165,6 +181,42 @@ class ServerCommands(ConnectionCommands, AdminCommands, CommandsBase):
         if timeout is not None:
             args += ["TIMEOUT", timeout]
         return self._execute(*args)
+
+    # -- CLUSTER -------------------------------------------------------------------------------------
+
+    def cluster_slot_stats(
+        self,
+        *,
+        slotsrange: Optional[tuple[int, int]] = None,
+        orderby: Optional[str] = None,
+        limit: Optional[int] = None,
+        desc: bool = False,
+    ) -> Any:
+        """Per-slot usage of the node's slots: ``{slot: {"key-count": n, ...}}``.
+        https://redis.io/docs/latest/commands/cluster-slot-stats/
+
+        Pass ``slotsrange=(start, end)`` (inclusive), or ``orderby`` a metric (``"key-count"``,
+        and with ``cluster-slot-stats-enabled`` also ``"cpu-usec"``, ``"network-bytes-in"``,
+        ``"network-bytes-out"``) with an optional ``limit`` (the server's default: every slot)
+        and ``desc``; ascending is sent explicitly, the server's own default being descending.
+        The dict keeps the server's order. Needs cluster mode; on a cluster handler it runs on
+        one node (``rc.node(addr).cluster_slot_stats(...)`` picks which). Valkey 8.0+, Redis 8.2+.
+        """
+        self._require("CLUSTER SLOT-STATS")
+        if (slotsrange is None) == (orderby is None):
+            raise InvalidData("cluster_slot_stats: pass one of ``slotsrange`` and ``orderby``")
+        args: list = ["CLUSTER", "SLOT-STATS"]
+        if slotsrange is not None:
+            if limit is not None or desc:
+                raise InvalidData("cluster_slot_stats: ``limit`` and ``desc`` go with ``orderby``")
+            start, end = slotsrange
+            args += ["SLOTSRANGE", start, end]
+        else:
+            args += ["ORDERBY", orderby]
+            if limit is not None:
+                args += ["LIMIT", limit]
+            args.append("DESC" if desc else "ASC")
+        return self._execute(*args, convert=_slot_stats)
 
     # -- CONFIG --------------------------------------------------------------------------------------
 

@@ -109,6 +109,23 @@ def _trim_args(maxlen: Any, minid: Any, approximate: bool, limit: Optional[int])
     return out
 
 
+_REFS = ("KEEPREF", "DELREF", "ACKED")
+
+
+def _ref_and_ids(ref: Optional[str], ids: Iterable[Any], method: str) -> list:
+    """``[ref] IDS numids id...`` of XACKDEL/XDELEX, checked before anything is sent."""
+    ids = list(ids)
+    if not ids:
+        raise InvalidData(f"{method} needs at least one id")
+    out: list = []
+    if ref is not None:
+        word = ref.upper()
+        if word not in _REFS:
+            raise InvalidData(f"{method}: ``ref`` must be one of {', '.join(_REFS)}, not {ref!r}")
+        out.append(word)
+    return [*out, "IDS", len(ids), *ids]
+
+
 def _streams_args(streams: Mapping[Any, Any]) -> list:
     if not isinstance(streams, Mapping) or not streams:
         raise InvalidData("``streams`` must be a non-empty mapping of stream name to id")
@@ -202,6 +219,18 @@ class StreamCommands(CommandsBase):
         """Delete entries by id; returns how many existed. https://redis.io/commands/xdel"""
         return self._execute("XDEL", key, *ids)
 
+    def xdelex(self, key: Any, ids: Iterable[Any], *, ref: Optional[str] = None) -> Any:
+        """Delete entries by id, one code per id (1 deleted, -1 no such id, 2 kept: still referenced).
+        https://redis.io/docs/latest/commands/xdelex/
+
+        ``ref`` says what happens to consumer groups' references to the entries: ``"KEEPREF"``
+        (the default: they stay), ``"DELREF"`` (removed from every group's pending list) or
+        ``"ACKED"`` (delete only entries every group has acknowledged; others give 2).
+        Redis 8.2+.
+        """
+        self._require("XDELEX")
+        return self._execute("XDELEX", key, *_ref_and_ids(ref, ids, "xdelex"))
+
     def xtrim(
         self,
         key: Any,
@@ -255,6 +284,17 @@ class StreamCommands(CommandsBase):
     def xack(self, key: Any, groupname: Any, *ids: Any) -> Any:
         """Acknowledge entries of a group; returns how many were pending. https://redis.io/commands/xack"""
         return self._execute("XACK", key, groupname, *ids)
+
+    def xackdel(self, key: Any, group: Any, ids: Iterable[Any], *, ref: Optional[str] = None) -> Any:
+        """Acknowledge and delete entries: per-id codes (1 done, 2 kept: still referenced, -1 not pending).
+        https://redis.io/docs/latest/commands/xackdel/
+
+        ``ref``: ``"KEEPREF"`` (the default: other groups' references stay), ``"DELREF"``
+        (removed from every group's pending list) or ``"ACKED"`` (delete only entries every
+        group has acknowledged). Redis 8.2+.
+        """
+        self._require("XACKDEL")
+        return self._execute("XACKDEL", key, group, *_ref_and_ids(ref, ids, "xackdel"))
 
     def xpending(self, key: Any, groupname: Any) -> Any:
         """Summary of a group's pending entries. https://redis.io/commands/xpending

@@ -53,12 +53,19 @@ class StringCommands(CommandsBase):
         get: bool = False,
         exat: Optional[int] = None,
         pxat: Optional[int] = None,
+        ifeq: Any = None,
     ) -> Any:
-        """Set a key's value; ``"OK"``, or None when NX/XX did not apply. https://redis.io/commands/set
+        """Set a key's value; ``"OK"``, or None when NX/XX/IFEQ did not apply. https://redis.io/commands/set
 
         Keyword-only extras: ``keepttl`` (KEEPTTL), ``exat``/``pxat`` (absolute Unix time in
-        s/ms) and ``get`` (GET: the reply is the old value, or None).
+        s/ms), ``get`` (GET: the reply is the old value, or None) and ``ifeq`` (IFEQ, Valkey
+        8.1+: set only if the current value equals ``ifeq``; a missing key is not set; not
+        with NX/XX).
         """
+        if ifeq is not None:
+            self._require("SET ... IFEQ")
+            if only_if_not_exists or only_if_exists:
+                raise RedisError("ifeq cannot be combined with only_if_not_exists or only_if_exists")
         args: list[Any] = ["SET", key, value]
         if expire is not None:
             args += ["EX", expire]
@@ -76,6 +83,8 @@ class StringCommands(CommandsBase):
             args.append("NX")
         elif only_if_exists:
             args.append("XX")
+        elif ifeq is not None:
+            args += ["IFEQ", ifeq]
         if get:
             args.append("GET")
         return self._execute(*args)
