@@ -61,14 +61,25 @@ class ConnectionHandler(HandlerStubs, Commands):
             special = False
         if special:
             return self._execute_special(args, convert)
-        proto = self._pool.pick()
+        pool = self._pool
+        if pool.forked or pool.loop is not asyncio._get_running_loop() and pool.foreign():
+            pool = self._here()
+        proto = pool.pick()
         if proto is not None:
             return proto.execute(args, convert)
-        return self._pool.execute_later(args, convert)
+        return pool.execute_later(args, convert)
+
+    def _here(self) -> Pool:
+        """This handler's pool for the calling process and loop (see ``Pool.moved``)."""
+        pool = self._pool
+        if pool.foreign():
+            pool = self._pool = pool.moved()
+            self._connected = Connecting(self)
+        return pool
 
     def _execute_special(self, args: tuple, convert: Convert) -> Any:
         """Blocking commands, and those that change a connection's mode (see ``check_request``)."""
-        pool = self._pool
+        pool = self._here()
         if is_blocking_request(args):
             return pool.execute_blocking(args, convert)
         name = check_request(args, pool, leased=False)
@@ -103,25 +114,26 @@ class ConnectionHandler(HandlerStubs, Commands):
 
     async def multi(self, keys: Any = None) -> Transaction:
         """Lease a connection and start MULTI (after WATCHing ``keys`` if given)."""
-        return await begin_transaction(self._pool, self._execute, keys, multi=True)
+        return await begin_transaction(self._here(), self._execute, keys, multi=True)
 
     async def watch(self, keys: Any) -> Transaction:
         """Lease a connection and WATCH ``keys``; commands on the result run at once until multi()."""
-        return await begin_transaction(self._pool, self._execute, keys, multi=False)
+        return await begin_transaction(self._here(), self._execute, keys, multi=False)
 
     async def pipeline(self) -> Pipeline:
         """Lease a connection for an explicit pipeline; send it with ``execute_pipeline()``."""
-        proto = await self._pool.lease()
-        return Pipeline(self._pool, proto, self._execute)
+        pool = self._here()
+        proto = await pool.lease()
+        return Pipeline(pool, proto, self._execute)
 
     async def disconnect(self) -> None:
         """Close every connection and stop reconnecting; later commands fail "Not connected"."""
-        await self._pool.close()
+        await self._here().close()
 
     async def __aenter__(self) -> ConnectionHandler:
         """Wait until every connection is ready; on failure disconnect (no reconnect left running)."""
         try:
-            await self._pool.wait_all_ready()
+            await self._here().wait_all_ready()
         except BaseException:
             await self.disconnect()
             raise

@@ -127,6 +127,8 @@ class ClusterHandler(HandlerStubs, ClusterMultiKeyCommands, ClusterTopology, Com
     # -- routing: the common path ----------------------------------------------------------
 
     def _execute(self, *args: Any, convert: Convert = None) -> Any:
+        if self._loop is not asyncio._get_running_loop():
+            self._refuse_foreign()
         keys = request_keys(args)
         if not keys:
             return self._keyless(args, convert)
@@ -136,6 +138,16 @@ class ClusterHandler(HandlerStubs, ClusterMultiKeyCommands, ClusterTopology, Com
             return self._start(args, convert, slot, None)
         node = shard.reader() if self.read_from_replicas and is_readonly(args) else shard.primary
         return self._send(args, convert, slot, node)
+
+    def _refuse_foreign(self) -> None:
+        """Fail at once when called after fork() or from another running loop than this handler's."""
+        running = asyncio._get_running_loop()
+        if (running is not None and running is not self._loop) or any(
+                n.pool.forked for n in self._nodes.values()):
+            raise RedisError(
+                f"{self!r} was made in another process or event loop: its connections cannot serve "
+                "this one; make a cluster handler here"
+            )
 
     def _send(self, args: tuple, convert: Convert, slot: Optional[int], node: ClusterNode) -> Any:
         proto = node.pool.pick()
@@ -284,10 +296,13 @@ class ClusterHandler(HandlerStubs, ClusterMultiKeyCommands, ClusterTopology, Com
         return self.node(addr)
 
     def sharded_subscriber(
-        self, max_queue: int = 10000, check_interval: float = 1.0,
+        self, max_queue: int = 10000, check_interval: float = 1.0, max_queue_bytes: int = 16 << 20,
     ) -> ClusterShardSubscriber:
-        """Sharded pub/sub (SSUBSCRIBE) that follows slot ownership; ``async for`` the messages."""
-        return ClusterShardSubscriber(self, max_queue, check_interval)
+        """Sharded pub/sub (SSUBSCRIBE) that follows slot ownership; ``async for`` the messages.
+
+        Memory is bounded by ``max_queue`` items and ``max_queue_bytes`` (see cluster_pubsub).
+        """
+        return ClusterShardSubscriber(self, max_queue, check_interval, max_queue_bytes)
 
     async def pipeline(self) -> ClusterPipeline:
         """A pipeline: commands buffered until ``execute_pipeline()``, sent per node at once."""

@@ -20,6 +20,11 @@ How this works
   When a connection is given back, the backlog is written to it *synchronously*, in issue
   order, before anything else can use it (then the next lease waiter gets it, queued behind):
   commands run in the order they were issued, and a cancelled waiting command is never sent.
+* A pool belongs to one process and one event loop. After ``os.fork()`` every pool of the parent
+  is marked ``forked`` in the child; its handler then ``moved()`` it: the old connections are
+  dropped without a byte read or written on them (they are the parent's sockets too), and a
+  fresh pool connects from the child. Used from another loop, the same happens if the pool's
+  own loop no longer runs (a second ``asyncio.run``); if it still runs, that is refused at once.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import math
+import os
+import weakref
 from collections import deque
 from typing import Any, Callable, Optional
 
@@ -35,7 +42,7 @@ from ._protocol import RedisProtocol
 from ._requests import BLOCKING_NAMES, SPECIAL_NAMES, ConnectionModeError, check_request, is_blocking_request
 from .commands._dialects import ServerIdentity
 from .connection import DEFAULT_WAIT_FOR_CONNECT, ConnectionConfig, ConnectionSlot
-from .errors import ConnectionError
+from .errors import ConnectionError, RedisError
 from .errors import TimeoutError as RedisTimeoutError
 
 __all__ = [
@@ -59,6 +66,19 @@ def _loop() -> asyncio.AbstractEventLoop:
     except RuntimeError:
         # Created before the loop runs (e.g. a Twisted app building clients before reactor.run()).
         return asyncio.get_event_loop_policy().get_event_loop()
+
+
+# Every live pool, to be marked in a child process after fork() (see the module docstring).
+_POOLS: weakref.WeakSet[Pool] = weakref.WeakSet()
+
+
+def _mark_forked() -> None:
+    for pool in list(_POOLS):
+        pool.forked = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_mark_forked)
 
 
 def _copy_result(outer: asyncio.Future[Any], inner: asyncio.Future[Any]) -> None:
@@ -106,6 +126,9 @@ class Pool:
         self.on_ready: list[Callable[[RedisProtocol], None]] = []
         #: The server of the most recent connection's handshake (None until one is up, or unknown).
         self.server: Optional[ServerIdentity] = None
+        #: This pool was made in the parent of this process (fork): its sockets are the parent's.
+        self.forked = False
+        _POOLS.add(self)
         for slot in self._slots:
             slot.start(self.loop)
 
@@ -432,6 +455,52 @@ class Pool:
                 w.set_result(proto)
                 return True
         return False
+
+    # -- processes and event loops --------------------------------------------------------------
+
+    def foreign(self) -> bool:
+        """Whether this pool cannot serve the caller: made before a fork, or on another loop."""
+        if self.forked:
+            return True
+        running = asyncio._get_running_loop()
+        return running is not None and running is not self.loop
+
+    def moved(self) -> Pool:
+        """A fresh pool like this one for the calling process and loop; this one is abandoned.
+
+        Raises ``RedisError`` when this pool's own loop still runs (in another thread): one pool
+        cannot serve two running loops, and taking its connections away would break the other.
+        """
+        if self.forked:
+            if asyncio._get_running_loop() is None:
+                raise RedisError(
+                    f"{self!r} was made before os.fork(): in the child, use it from a running event "
+                    "loop (it then reconnects), or make a new handler there"
+                )
+        elif self.loop.is_running():
+            raise RedisError(
+                f"{self!r} belongs to an event loop that is still running (in another thread): "
+                "make one handler per event loop"
+            )
+        self._abandon()
+        return self.twin()
+
+    def twin(self) -> Pool:
+        """A new, unconnected pool with this one's configuration (``moved`` uses it)."""
+        return type(self)(self.config, self.poolsize)
+
+    def _abandon(self) -> None:
+        """Forget every connection without I/O on it (no write, no close_notify, no FIN here)."""
+        self.closed = True
+        for slot in self._slots:
+            slot.state = "closed"
+            slot.protocol = None
+        self._shared.clear()
+        self._leased.clear()
+        self._backlog.clear()
+        self._lease_waiters.clear()
+        self._shared_waiters.clear()
+        _POOLS.discard(self)
 
     # -- shutdown ------------------------------------------------------------------------------
 

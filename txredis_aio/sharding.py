@@ -221,7 +221,8 @@ class ShardedConnectionHandler(Commands):
         raw = type(convert) is Raw
         node_convert: Convert = RAW if raw else None
         futs = [node._execute(*a, convert=node_convert) for node, a in parts]
-        return self._loop.create_task(_merged(futs, merge, convert))
+        loop = asyncio._get_running_loop() or self._loop  # its nodes may have moved to a new loop
+        return loop.create_task(_merged(futs, merge, convert))
 
     # -- what cannot be sharded ----------------------------------------------------------------
 
