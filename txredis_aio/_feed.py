@@ -7,10 +7,14 @@ How this works
   protocol is a ``StreamProtocol``: it routes each reply either to the FIFO of command slots
   (as ``RedisProtocol`` does) or to ``sink``, the feed's receiver of pushed items.
 * Items go to ``messageReceived`` (a subclass may override it); the default appends them to a
-  deque read by ``async for``. When the deque reaches ``max_queue`` the feed *pauses* the
-  protocol: it stops parsing (what is already read stays in the hiredis reader) and stops
-  reading from the socket; when the consumer has drained it to ``max_queue // 2`` parsing and
-  reading resume. So memory is bounded by ``max_queue`` items plus one socket read.
+  deque read by ``async for``. When the deque reaches ``max_queue`` items or ``max_queue_bytes``
+  (the items' ``sys.getsizeof``, their parts summed) the feed *pauses* the protocol: it stops
+  parsing (what is already read stays in the hiredis reader) and stops reading from the socket,
+  so TCP pushes back onto the server; when the consumer has drained it to half of both bounds,
+  parsing and reading resume. Nothing is dropped or reordered here: memory is bounded by the
+  bounds plus one socket read and one item. What the server then does is its own
+  ``client-output-buffer-limit pubsub``: past it, it disconnects the subscriber, which
+  reconnects and resubscribes (``Disconnected``/``Reconnected`` with ``events=True``).
 * Except while a command awaits its reply (PING, SUBSCRIBE, a resubscription): its reply comes
   after the items the server pushed before it, so the paused protocol parses on, queueing those
   items, until no reply is awaited, then stops again. The queue can then exceed ``max_queue``
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Coroutine, Optional, TypeVar
@@ -39,10 +44,13 @@ from ._protocol import RedisProtocol
 from ._resp import convert_reply, unexpected_reply
 from .client import Connecting
 from .connection import ConnectionConfig, ConnectionSlot, SSLOption
-from .errors import ConnectionError, InvalidResponse, ResponseError
+from .errors import ConnectionError, InvalidResponse, RedisError, ResponseError
 from .pool import Pool
 
-__all__ = ["Disconnected", "Feed", "opening", "Reconnected", "StreamProtocol", "tcp_config", "unix_config"]
+__all__ = [
+    "MAX_QUEUE_BYTES", "Disconnected", "Feed", "Reconnected", "StreamProtocol", "item_size", "opening",
+    "tcp_config", "unix_config",
+]
 
 log = logging.getLogger("txredis_aio")
 T = TypeVar("T")
@@ -178,21 +186,40 @@ class _FeedPool(Pool):
 
 
 _CLEAN_END = ConnectionError("closed")
+#: Default bound on the bytes a feed queues for a consumer that falls behind.
+MAX_QUEUE_BYTES = 16 << 20
+_getsizeof = sys.getsizeof
+
+
+def item_size(*parts: Any) -> int:
+    """Memory an item's parts hold (str, bytes, numbers, None; lists summed): what
+    ``max_queue_bytes`` counts."""
+    n = 0
+    for p in parts:
+        n += item_size(*p) if type(p) is list else _getsizeof(p)
+    return n
 
 
 class Feed:
     """Base of ``Subscriber`` and ``Monitor`` (see the module docstring)."""
 
-    def __init__(self, config: ConnectionConfig, max_queue: int = 10000, events: bool = False) -> None:
-        if not isinstance(max_queue, int) or isinstance(max_queue, bool) or max_queue < 1:
-            raise ValueError(f"max_queue must be a positive integer, not {max_queue!r}")
+    def __init__(self, config: ConnectionConfig, max_queue: int = 10000, events: bool = False,
+                 max_queue_bytes: int = MAX_QUEUE_BYTES) -> None:
+        for name, bound in (("max_queue", max_queue), ("max_queue_bytes", max_queue_bytes)):
+            if not isinstance(bound, int) or isinstance(bound, bool) or bound < 1:
+                raise ValueError(f"{name} must be a positive integer, not {bound!r}")
         self.config = config
         self.max_queue = max_queue
         self.low_water = max_queue // 2
+        self.max_queue_bytes = max_queue_bytes
+        self.low_water_bytes = max_queue_bytes // 2
         self.events = events
         self.pauses = 0
         self.peak_queued = 0
+        self.peak_queued_bytes = 0
         self._queue: deque[Any] = deque()
+        self._sizes: deque[int] = deque()  # each queued item's item_size()
+        self._queued_bytes = 0
         self._waiters: list[asyncio.Future[None]] = []
         self._proto: Optional[StreamProtocol] = None
         self._paused = False
@@ -237,7 +264,7 @@ class Feed:
         self._proto = proto
         self._paused = False
         again, self._had_connection = self._had_connection, True
-        if len(self._queue) >= self.max_queue:
+        if self._full():
             self._pause(proto)
         futs = self._resume_futs = self._resume(proto)
         if not futs:
@@ -321,8 +348,17 @@ class Feed:
 
     # -- sending -------------------------------------------------------------------------------
 
+    def _check_here(self) -> None:
+        """Refuse at once to be used after fork() or from another event loop (see ``Pool.moved``)."""
+        if self._pool.foreign():
+            raise RedisError(
+                f"{self!r} was made in another process or event loop: its connection cannot serve "
+                "this one; open a new one here"
+            )
+
     def _send(self, args: tuple, convert: Any) -> Any:
         """Send a command on the live connection, or once the one being made is ready."""
+        self._check_here()
         proto = self._proto
         if proto is not None and not proto.closed and not self._deferred:
             return proto.execute(args, convert)
@@ -361,17 +397,25 @@ class Feed:
 
     # -- the queue and the iterator -------------------------------------------------------------
 
-    def _put(self, item: Any) -> None:
-        """Queue an item for the iterator; pause the protocol at ``max_queue``."""
+    def _put(self, item: Any, size: int = 64) -> None:
+        """Queue an item of ``size`` bytes for the iterator; pause the protocol when full."""
         q = self._queue
         q.append(item)
+        self._sizes.append(size)
+        nbytes = self._queued_bytes = self._queued_bytes + size
         n = len(q)
         if n > self.peak_queued:
             self.peak_queued = n
-        if n >= self.max_queue and not self._paused and self._proto is not None:
+        if nbytes > self.peak_queued_bytes:
+            self.peak_queued_bytes = nbytes
+        if (n >= self.max_queue or nbytes >= self.max_queue_bytes) and not self._paused \
+                and self._proto is not None:
             self._pause(self._proto)
         if self._waiters:
             self._wake()
+
+    def _full(self) -> bool:
+        return len(self._queue) >= self.max_queue or self._queued_bytes >= self.max_queue_bytes
 
     def _pause(self, proto: StreamProtocol) -> None:
         self._paused = True
@@ -391,6 +435,7 @@ class Feed:
     async def __anext__(self) -> Any:
         """The next queued item, waiting for one; at the end, StopAsyncIteration (after
         ``disconnect()``) or the error that ended the feed. Resumes reading at the low-water mark."""
+        self._check_here()
         q = self._queue
         while not q:
             if self._end is not None:
@@ -401,7 +446,8 @@ class Feed:
             self._waiters.append(w)
             await w
         item = q.popleft()
-        if self._paused and len(q) <= self.low_water:
+        self._queued_bytes -= self._sizes.popleft()
+        if self._paused and len(q) <= self.low_water and self._queued_bytes <= self.low_water_bytes:
             self._paused = False
             if self._proto is not None:
                 self._proto.resume()
@@ -411,6 +457,8 @@ class Feed:
         """Queue state, for monitoring and tests: length, bounds, pauses so far, peak length."""
         return {
             "queued": len(self._queue), "max_queue": self.max_queue, "low_water": self.low_water,
+            "queued_bytes": self._queued_bytes, "max_queue_bytes": self.max_queue_bytes,
+            "low_water_bytes": self.low_water_bytes, "peak_queued_bytes": self.peak_queued_bytes,
             "paused": self._paused, "pauses": self.pauses, "peak_queued": self.peak_queued,
             "connected": self._proto is not None,
         }
@@ -419,6 +467,7 @@ class Feed:
 
     async def wait_started(self) -> None:
         """Wait until connected and the stream is established (raises the connect error)."""
+        self._check_here()
         await self._pool.wait_all_ready()
         await asyncio.shield(self._started)
 

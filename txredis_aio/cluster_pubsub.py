@@ -4,9 +4,11 @@ How this works
 --------------
 ``ClusterShardSubscriber`` keeps one ``Subscriber`` (``pubsub.py``; its resubscription split
 per slot) per primary that serves a subscribed shard channel, and one forwarding task per
-``Subscriber`` that moves its messages into a shared bounded queue (so a slow reader pauses
-every node's socket, as with one ``Subscriber``). ``_where`` maps each channel (wire bytes)
-to the node it is subscribed on.
+``Subscriber`` that moves its messages into a shared queue bounded by ``max_queue`` items and
+``max_queue_bytes``: when it is full the forwarders wait, the node subscribers' own queues fill
+(each bounded by ``max_queue`` and an eighth of ``max_queue_bytes``, at least 1 MiB) and pause
+their sockets, as with one ``Subscriber``. ``_where`` maps each channel (wire bytes) to the node
+it is subscribed on.
 
 Ownership changes: when a slot moves, its node drops the shard channels of that slot
 (an unsolicited SUNSUBSCRIBE); after a failover the old node is gone. Every
@@ -23,6 +25,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Optional
 
 from ._crc16 import key_bytes, key_slot
+from ._feed import MAX_QUEUE_BYTES, item_size
 from .cluster_topology import parse_address, parse_redirect
 from .connection import ConnectionConfig
 from .errors import MovedError, RedisError
@@ -39,14 +42,19 @@ log = logging.getLogger(__name__)
 class ClusterShardSubscriber:
     """SSUBSCRIBE across a cluster, iterated with ``async for`` (see module docstring)."""
 
-    def __init__(self, handler: ClusterHandler, max_queue: int = 10000, check_interval: float = 1.0) -> None:
+    def __init__(self, handler: ClusterHandler, max_queue: int = 10000, check_interval: float = 1.0,
+                 max_queue_bytes: int = MAX_QUEUE_BYTES) -> None:
         self._h = handler
         self.max_queue = max_queue
+        self.max_queue_bytes = max_queue_bytes
+        self._queued_bytes = 0
+        self._room = asyncio.Event()  # set while the shared queue is below its byte bound
+        self._room.set()
         self.check_interval = check_interval
         self._subs: dict[str, Subscriber] = {}
         self._forwarders: dict[str, asyncio.Task[None]] = {}
         self._where: dict[bytes, Optional[str]] = {}  # channel -> node (None: being moved)
-        self._queue: asyncio.Queue[Message] = asyncio.Queue(max_queue)
+        self._queue: asyncio.Queue[tuple[Message, int]] = asyncio.Queue(max_queue)
         self._watcher: Optional[asyncio.Task[None]] = None
         self.closed = False
         self.moves = 0
@@ -64,7 +72,8 @@ class ClusterShardSubscriber:
         if sub is None:
             host, port = parse_address(addr)
             cfg = ConnectionConfig(host=host, port=port, protocol_class=SubscriberProtocol, **self._h._config)
-            sub = self._subs[addr] = Subscriber(cfg, self.max_queue)
+            sub = self._subs[addr] = Subscriber(
+                cfg, self.max_queue, max_queue_bytes=max(1 << 20, self.max_queue_bytes // 8))
             self._forwarders[addr] = asyncio.ensure_future(self._forward(addr, sub))
         return sub
 
@@ -72,7 +81,12 @@ class ClusterShardSubscriber:
         try:
             async for item in sub:
                 if isinstance(item, Message):
-                    await self._queue.put(item)
+                    while self._queued_bytes >= self.max_queue_bytes:
+                        self._room.clear()
+                        await self._room.wait()
+                    size = item_size(*item)
+                    self._queued_bytes += size
+                    await self._queue.put((item, size))
         except RedisError as e:  # e.g. resubscribing after a reconnect was refused (MOVED)
             log.warning("%r: the subscriber of %s ended: %s", self, addr, e)
         finally:  # its channels now look lost: the watcher moves them to a new subscriber
@@ -197,7 +211,11 @@ class ClusterShardSubscriber:
     async def __anext__(self) -> Message:
         if self.closed and self._queue.empty():
             raise StopAsyncIteration
-        return await self._queue.get()
+        item, size = await self._queue.get()
+        self._queued_bytes -= size
+        if self._queued_bytes < self.max_queue_bytes // 2:
+            self._room.set()
+        return item
 
     async def disconnect(self) -> None:
         """Unsubscribe everything by closing every node's subscriber connection."""

@@ -10,9 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Union
 
-from ._feed import Disconnected, Feed, Reconnected, StreamProtocol, opening, tcp_config, unix_config
+from ._feed import (
+    MAX_QUEUE_BYTES,
+    Disconnected,
+    Feed,
+    Reconnected,
+    StreamProtocol,
+    opening,
+    tcp_config,
+    unix_config,
+)
 from .client import Connecting
 from .connection import SSLOption
 
@@ -52,7 +62,7 @@ class Monitor(Feed):
 
     def messageReceived(self, line: str) -> None:
         """Called for each monitored line (txredisapi's hook); the default queues it."""
-        self._put(line)
+        self._put(line, sys.getsizeof(line))
 
     async def stop(self) -> None:
         """Stop monitoring and close the connection (txredisapi's name for ``disconnect``)."""
@@ -110,13 +120,14 @@ def MonitorConnection(
     ssl_context_factory: SSLOption = False, connectTimeout: Optional[float] = None,
     replyTimeout: Optional[float] = None, convertNumbers: bool = True,
     username: Optional[str] = None, *, use_ssl: bool = False, client_name: Optional[str] = None,
-    max_queue: int = 10000, events: bool = False, monitor_class: type[Monitor] = Monitor,
+    max_queue: int = 10000, events: bool = False, max_queue_bytes: int = MAX_QUEUE_BYTES,
+    monitor_class: type[Monitor] = Monitor,
 ) -> Connecting[Monitor]:
     """A MONITOR connection; await it for the ``Monitor`` once the server has said OK."""
     return opening(lazyMonitorConnection(
         host, port, dbid, reconnect, charset, password, ssl_context_factory, connectTimeout,
         replyTimeout, convertNumbers, username, use_ssl=use_ssl, client_name=client_name,
-        max_queue=max_queue, events=events, monitor_class=monitor_class))
+        max_queue=max_queue, events=events, max_queue_bytes=max_queue_bytes, monitor_class=monitor_class))
 
 
 def lazyMonitorConnection(
@@ -125,13 +136,14 @@ def lazyMonitorConnection(
     ssl_context_factory: SSLOption = False, connectTimeout: Optional[float] = None,
     replyTimeout: Optional[float] = None, convertNumbers: bool = True,
     username: Optional[str] = None, *, use_ssl: bool = False, client_name: Optional[str] = None,
-    max_queue: int = 10000, events: bool = False, monitor_class: type[Monitor] = Monitor,
+    max_queue: int = 10000, events: bool = False, max_queue_bytes: int = MAX_QUEUE_BYTES,
+    monitor_class: type[Monitor] = Monitor,
 ) -> Monitor:
     """A MONITOR connection returned at once; it connects and starts monitoring in the background."""
     cfg = tcp_config(host, port, dbid, reconnect, charset, password, ssl_context_factory,
                      connectTimeout, replyTimeout, convertNumbers, username, use_ssl, client_name,
                      MonitorProtocol)
-    return monitor_class(cfg, max_queue, events)
+    return monitor_class(cfg, max_queue, events, max_queue_bytes=max_queue_bytes)
 
 
 def UnixMonitorConnection(
@@ -140,13 +152,14 @@ def UnixMonitorConnection(
     connectTimeout: Optional[float] = None, replyTimeout: Optional[float] = None,
     convertNumbers: bool = True, username: Optional[str] = None, *,
     client_name: Optional[str] = None, max_queue: int = 10000, events: bool = False,
+    max_queue_bytes: int = MAX_QUEUE_BYTES,
     monitor_class: type[Monitor] = Monitor,
 ) -> Connecting[Monitor]:
     """A MONITOR connection over a Unix socket; await it for the ``Monitor``."""
     return opening(lazyUnixMonitorConnection(
         path, dbid, reconnect, charset, password, connectTimeout, replyTimeout, convertNumbers,
         username, client_name=client_name, max_queue=max_queue, events=events,
-        monitor_class=monitor_class))
+        max_queue_bytes=max_queue_bytes, monitor_class=monitor_class))
 
 
 def lazyUnixMonitorConnection(
@@ -155,9 +168,10 @@ def lazyUnixMonitorConnection(
     connectTimeout: Optional[float] = None, replyTimeout: Optional[float] = None,
     convertNumbers: bool = True, username: Optional[str] = None, *,
     client_name: Optional[str] = None, max_queue: int = 10000, events: bool = False,
+    max_queue_bytes: int = MAX_QUEUE_BYTES,
     monitor_class: type[Monitor] = Monitor,
 ) -> Monitor:
     """A MONITOR connection over a Unix socket, returned at once."""
     cfg = unix_config(path, dbid, reconnect, charset, password, connectTimeout, replyTimeout,
                       convertNumbers, username, client_name, MonitorProtocol)
-    return monitor_class(cfg, max_queue, events)
+    return monitor_class(cfg, max_queue, events, max_queue_bytes=max_queue_bytes)

@@ -17,7 +17,17 @@ import asyncio
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Optional, Union
 
 from ._crc16 import key_slot
-from ._feed import Disconnected, Feed, Reconnected, StreamProtocol, opening, tcp_config, unix_config
+from ._feed import (
+    MAX_QUEUE_BYTES,
+    Disconnected,
+    Feed,
+    Reconnected,
+    StreamProtocol,
+    item_size,
+    opening,
+    tcp_config,
+    unix_config,
+)
 from ._protocol import RedisProtocol
 from ._resp import Raw
 from .client import Connecting
@@ -168,11 +178,12 @@ class Subscriber(Feed):
     ``RedisError`` when called. Subscriptions are re-established after each reconnect.
     """
 
-    def __init__(self, config: ConnectionConfig, max_queue: int = 10000, events: bool = False) -> None:
+    def __init__(self, config: ConnectionConfig, max_queue: int = 10000, events: bool = False,
+                 max_queue_bytes: int = MAX_QUEUE_BYTES) -> None:
         # Ordered sets (dict keys) of wire names: channels, patterns, shard channels.
         self._wanted: tuple[dict[bytes, None], ...] = ({}, {}, {})
         self._covered: tuple[Optional[RedisProtocol], tuple[set[bytes], ...]] = (None, ())
-        super().__init__(config, max_queue, events)
+        super().__init__(config, max_queue, events, max_queue_bytes)
         decode = config.decode
 
         def pong(reply: Any) -> Any:
@@ -209,6 +220,7 @@ class Subscriber(Feed):
         return self._unsubscribe(2, channels)
 
     def _subscribe(self, family: int, names: Any) -> Any:
+        self._check_here()
         command = _COMMANDS[family][0]
         wire = _names(command, names, self.config.charset)
         if not wire:
@@ -231,6 +243,7 @@ class Subscriber(Feed):
         return fut
 
     def _unsubscribe(self, family: int, names: Any) -> Any:
+        self._check_here()
         command = _COMMANDS[family][1]
         wire = [] if names is None else _names(command, names, self.config.charset)
         wanted = self._wanted[family]
@@ -327,7 +340,7 @@ class Subscriber(Feed):
 
     def messageReceived(self, pattern: Any, channel: Any, message: Any) -> None:
         """Called for each message (txredisapi's hook); the default queues it for ``async for``."""
-        self._put(Message(pattern, channel, message))
+        self._put(Message(pattern, channel, message), item_size(pattern, channel, message))
 
     def _receiver(self) -> Callable[..., None]:
         return self.messageReceived
@@ -377,13 +390,15 @@ def SubscriberConnection(
     ssl_context_factory: SSLOption = False, connectTimeout: Optional[float] = None,
     replyTimeout: Optional[float] = None, convertNumbers: bool = True,
     username: Optional[str] = None, *, use_ssl: bool = False, client_name: Optional[str] = None,
-    max_queue: int = 10000, events: bool = False, subscriber_class: type[Subscriber] = Subscriber,
+    max_queue: int = 10000, events: bool = False, max_queue_bytes: int = MAX_QUEUE_BYTES,
+    subscriber_class: type[Subscriber] = Subscriber,
 ) -> Connecting[Subscriber]:
     """A pub/sub connection; await it for the ``Subscriber`` (``Connection``'s arguments)."""
     return opening(lazySubscriberConnection(
         host, port, dbid, reconnect, charset, password, ssl_context_factory, connectTimeout,
         replyTimeout, convertNumbers, username, use_ssl=use_ssl, client_name=client_name,
-        max_queue=max_queue, events=events, subscriber_class=subscriber_class))
+        max_queue=max_queue, events=events, max_queue_bytes=max_queue_bytes,
+        subscriber_class=subscriber_class))
 
 
 def lazySubscriberConnection(
@@ -392,13 +407,14 @@ def lazySubscriberConnection(
     ssl_context_factory: SSLOption = False, connectTimeout: Optional[float] = None,
     replyTimeout: Optional[float] = None, convertNumbers: bool = True,
     username: Optional[str] = None, *, use_ssl: bool = False, client_name: Optional[str] = None,
-    max_queue: int = 10000, events: bool = False, subscriber_class: type[Subscriber] = Subscriber,
+    max_queue: int = 10000, events: bool = False, max_queue_bytes: int = MAX_QUEUE_BYTES,
+    subscriber_class: type[Subscriber] = Subscriber,
 ) -> Subscriber:
     """A pub/sub connection returned at once; it connects in the background."""
     cfg = tcp_config(host, port, dbid, reconnect, charset, password, ssl_context_factory,
                      connectTimeout, replyTimeout, convertNumbers, username, use_ssl, client_name,
                      SubscriberProtocol)
-    return subscriber_class(cfg, max_queue, events)
+    return subscriber_class(cfg, max_queue, events, max_queue_bytes=max_queue_bytes)
 
 
 def UnixSubscriberConnection(
@@ -407,13 +423,14 @@ def UnixSubscriberConnection(
     connectTimeout: Optional[float] = None, replyTimeout: Optional[float] = None,
     convertNumbers: bool = True, username: Optional[str] = None, *,
     client_name: Optional[str] = None, max_queue: int = 10000, events: bool = False,
+    max_queue_bytes: int = MAX_QUEUE_BYTES,
     subscriber_class: type[Subscriber] = Subscriber,
 ) -> Connecting[Subscriber]:
     """A pub/sub connection over a Unix socket; await it for the ``Subscriber``."""
     return opening(lazyUnixSubscriberConnection(
         path, dbid, reconnect, charset, password, connectTimeout, replyTimeout, convertNumbers,
         username, client_name=client_name, max_queue=max_queue, events=events,
-        subscriber_class=subscriber_class))
+        max_queue_bytes=max_queue_bytes, subscriber_class=subscriber_class))
 
 
 def lazyUnixSubscriberConnection(
@@ -422,9 +439,10 @@ def lazyUnixSubscriberConnection(
     connectTimeout: Optional[float] = None, replyTimeout: Optional[float] = None,
     convertNumbers: bool = True, username: Optional[str] = None, *,
     client_name: Optional[str] = None, max_queue: int = 10000, events: bool = False,
+    max_queue_bytes: int = MAX_QUEUE_BYTES,
     subscriber_class: type[Subscriber] = Subscriber,
 ) -> Subscriber:
     """A pub/sub connection over a Unix socket, returned at once."""
     cfg = unix_config(path, dbid, reconnect, charset, password, connectTimeout, replyTimeout,
                       convertNumbers, username, client_name, SubscriberProtocol)
-    return subscriber_class(cfg, max_queue, events)
+    return subscriber_class(cfg, max_queue, events, max_queue_bytes=max_queue_bytes)

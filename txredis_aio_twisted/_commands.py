@@ -3009,9 +3009,9 @@ class ClusterMethods:
         """Reload the slot map soon (single-flight); the Future resolves when it is loaded."""
         return call(self._core.refresh)
 
-    def sharded_subscriber(self, max_queue: Any = 10000, check_interval: Any = 1.0) -> Any:
+    def sharded_subscriber(self, max_queue: Any = 10000, check_interval: Any = 1.0, max_queue_bytes: Any = 16777216) -> Any:
         """Sharded pub/sub (SSUBSCRIBE) that follows slot ownership; ``async for`` the messages."""
-        return call(self._core.sharded_subscriber, max_queue, check_interval)
+        return call(self._core.sharded_subscriber, max_queue, check_interval, max_queue_bytes)
 
     def slot_of_keys(self, args: Any, keys: Any) -> Any:
         """The one slot of ``keys``; ``CrossSlotError`` naming them when they span several."""

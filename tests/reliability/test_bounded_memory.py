@@ -1,0 +1,99 @@
+"""Memory stays bounded when the consumer falls behind: feeds queue bytes up to a bound, then stop
+reading (TCP back-pressure onto the server), and lose or reorder nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Iterator
+
+import psutil
+import pytest
+
+import txredis_aio as redis
+from tests.reliability.conftest import figure, wait_for
+from txredis_aio.testing import RedisServer
+
+MIB = 1 << 20
+
+
+def _peak_rss_reset() -> bool:
+    """Reset the kernel's peak-RSS mark of this process (Linux ``clear_refs`` 5)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_rss() -> int:
+    with open("/proc/self/status") as f:
+        m = re.search(r"VmHWM:\s+(\d+) kB", f.read())
+    assert m is not None
+    return int(m.group(1)) * 1024
+
+
+@pytest.fixture(scope="module")
+def unlimited_pubsub_server() -> Iterator[RedisServer]:
+    """A server that never disconnects a slow subscriber (pubsub output buffer unlimited)."""
+    with RedisServer(args=["--client-output-buffer-limit", "pubsub 0 0 0"]) as srv:
+        yield srv
+
+
+async def test_slow_subscriber_is_bounded_in_bytes_and_loses_nothing(unlimited_pubsub_server) -> None:
+    """300 MB published to a subscriber that reads nothing for 10 s: the client's peak RSS grows by
+    less than max_queue_bytes + 20 MB, and then every message arrives, in order."""
+    if not _peak_rss_reset():
+        pytest.skip("needs Linux /proc/self/clear_refs to measure peak RSS")
+    srv = unlimited_pubsub_server
+    n, size = 6000, 50_000
+    filler = b"x" * (size - 8)
+    pub = await redis.Connection(srv.host, srv.port)
+    sub = await redis.SubscriberConnection(srv.host, srv.port, max_queue=1_000_000)
+    await sub.subscribe("bounded")
+    await asyncio.sleep(0.2)
+    rss_before = psutil.Process().memory_info().rss
+    _peak_rss_reset()
+    for i in range(n):  # one at a time: the publisher itself buffers nothing
+        await pub.publish("bounded", b"%08d" % i + filler)
+    await asyncio.sleep(10)  # the subscriber reads nothing meanwhile
+    stats = sub.statistics()
+    assert stats["paused"] and stats["queued_bytes"] >= sub.max_queue_bytes
+    got = 0
+    async for msg in sub:
+        assert msg.data[:8] == f"{got:08d}", "a message was lost or reordered"
+        got += 1
+        if got == n:
+            break
+    grew = _peak_rss() - rss_before
+    figure("slow subscriber", published_mib=round(n * size / MIB),
+           queued_peak_mib=round(sub.statistics()["peak_queued_bytes"] / MIB, 1), pauses=sub.pauses,
+           peak_rss_growth_mib=round(grew / MIB, 1))
+    assert grew < sub.max_queue_bytes + 20 * MIB
+    await sub.disconnect()
+    await pub.disconnect()
+
+
+async def test_monitor_feed_is_bounded_in_bytes(unlimited_pubsub_server) -> None:
+    """A MONITOR feed nobody reads pauses at max_queue_bytes (far below its item bound) and then
+    delivers every line in order."""
+    srv = unlimited_pubsub_server
+    mon = await redis.MonitorConnection(srv.host, srv.port, max_queue_bytes=MIB)
+    c = await redis.Connection(srv.host, srv.port)
+    n = 400
+    for i in range(n):
+        await c.set(f"mon:{i:04d}", "y" * 10_000)
+    await wait_for(lambda: mon.statistics()["paused"], what="the monitor feed paused")
+    stats = mon.statistics()
+    assert stats["queued"] < n and stats["queued_bytes"] >= MIB
+    seen = []
+    async for line in mon:
+        m = re.search(r'"mon:(\d{4})"', line)
+        if m:
+            seen.append(int(m.group(1)))
+            if len(seen) == n:
+                break
+    assert seen == list(range(n))
+    await mon.stop()
+    await c.disconnect()
