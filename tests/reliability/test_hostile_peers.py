@@ -6,6 +6,7 @@ import asyncio
 import os
 from typing import AsyncIterator, Awaitable, Callable
 
+import hiredis
 import psutil
 import pytest
 
@@ -34,8 +35,20 @@ async def run_against(handler: Handler, timeout: float = 5.0, **kw: object) -> B
         server.close()
 
 
-async def _read_request(reader: asyncio.StreamReader) -> None:
-    await reader.read(1000)
+async def _read_request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Play a well-behaved server through the handshake (HELLO refused as by Redis < 6, CLIENT
+    SETINFO accepted), until the test's PING arrives: the peer turns hostile on a command."""
+    parser = hiredis.Reader()
+    while True:
+        data = await reader.read(65536)
+        if not data:
+            raise ConnectionError("the client went away")
+        parser.feed(data)
+        while (request := parser.gets()) is not False:
+            name = request[0].upper()
+            if name == b"PING":
+                return
+            writer.write(b"-ERR unknown command 'HELLO'\r\n" if name == b"HELLO" else b"+OK\r\n")
 
 
 @pytest.fixture
@@ -47,9 +60,10 @@ def small_reply_limit() -> AsyncIterator[None]:
 
 
 async def test_garbage() -> None:
-    """Non-RESP bytes → InvalidResponse, connection closed."""
+    """Non-RESP bytes in reply to a command → InvalidResponse, connection closed (at connect time
+the handshake meets them instead: tests/integration/test_connection.py)."""
     async def h(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
-        await _read_request(r)
+        await _read_request(r, w)
         w.write(b"SSH-2.0-OpenSSH_9.0\r\n")
         await asyncio.sleep(2)
 
@@ -60,7 +74,7 @@ async def test_garbage() -> None:
 async def test_truncated_reply_then_close() -> None:
     """Half a bulk reply then EOF → ConnectionError('Lost connection')."""
     async def h(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
-        await _read_request(r)
+        await _read_request(r, w)
         w.write(b"$10\r\nabc")
         await w.drain()
         w.close()
@@ -75,7 +89,7 @@ def _rss() -> int:
 
 async def _flood(header: bytes, chunk: bytes) -> Handler:
     async def h(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
-        await _read_request(r)
+        await _read_request(r, w)
         w.write(header)
         try:
             for _ in range(10_000):  # bounded: at most ~640 MiB offered
@@ -113,7 +127,7 @@ async def test_unsolicited_reply() -> None:
     (A stray reply that arrives while a command *is* waiting cannot be told apart in RESP2.)
     """
     async def h(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
-        await _read_request(r)
+        await _read_request(r, w)
         w.write(b"+PONG\r\n+UNASKED\r\n")
         await w.drain()
         await asyncio.sleep(2)
@@ -137,7 +151,7 @@ async def test_unsolicited_reply() -> None:
 async def test_silent_peer_with_reply_timeout() -> None:
     """A peer that accepts and never answers: replyTimeout ends the wait."""
     async def h(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
-        await _read_request(r)
+        await _read_request(r, w)
         await asyncio.sleep(5)
 
     err = await run_against(h, replyTimeout=0.2)
