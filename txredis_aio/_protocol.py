@@ -22,6 +22,11 @@ How this works
 * ``replyTimeout``: each slot that is not exempt records a deadline; one watchdog timer per
   connection checks the oldest. When it passes, all pending slots fail with ``TimeoutError``
   and the transport is aborted (the owner reconnects).
+* Bounded in flight: a connection with ``max_inflight`` replies owed, or ``max_output_bytes``
+  of requests not yet taken by the kernel (our buffer plus the transport's, which pauses us past
+  that mark), is ``full``. Pools then keep new commands in their backlog (``Pool.pick_free``);
+  once the owner marked it ``saturated``, the connection calls ``on_drain`` when it is no
+  longer full, and the backlog moves on.
 """
 
 from __future__ import annotations
@@ -58,6 +63,10 @@ class RedisProtocol(LargeValues, asyncio.BufferedProtocol):
 
     #: Largest unfinished reply kept in memory (Redis' own proto-max-bulk-len is 512 MiB).
     max_reply_bytes = 1 << 30
+    #: Replies owed before a pool stops giving this connection new commands.
+    max_inflight = 10_000
+    #: Request bytes not yet taken by the kernel before a pool stops giving it new commands.
+    max_output_bytes = 16 << 20
 
     def __init__(
         self,
@@ -89,12 +98,42 @@ class RedisProtocol(LargeValues, asyncio.BufferedProtocol):
         self.multi_confirmed = False
         #: Which server this is (product and version), from the handshake's HELLO; None if unknown.
         self.server: Optional[ServerIdentity] = None
+        self._wbytes = 0  # bytes in _wbuf
+        self._write_paused = False  # the transport holds more than max_output_bytes
+        #: ``_write_paused`` or ``_wbuf`` past max_output_bytes: no new commands from pools.
+        self.write_blocked = False
+        #: The owner left commands waiting because this was full: call ``on_drain`` once it is not.
+        self.saturated = False
+        self.on_drain: Optional[Callable[[RedisProtocol], None]] = None
         self._closed_waiter: asyncio.Future[None] = self._loop.create_future()
 
     # -- asyncio.Protocol ------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        try:
+            transport.set_write_buffer_limits(high=self.max_output_bytes)  # type: ignore[attr-defined]
+        except (AttributeError, NotImplementedError):  # pragma: no cover - exotic transports
+            pass
+
+    def pause_writing(self) -> None:
+        self._write_paused = self.write_blocked = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        self.write_blocked = self._wbytes >= self.max_output_bytes
+        if self.saturated:
+            self._maybe_drained()
+
+    def full(self) -> bool:
+        """Whether a pool should keep new commands back (see the module docstring)."""
+        return self.write_blocked or len(self._pending) >= self.max_inflight
+
+    def _maybe_drained(self) -> None:
+        if not self.full() and not self.closed:
+            self.saturated = False
+            if self.on_drain is not None:
+                self.on_drain(self)
 
     def connection_lost(self, exc: Optional[Exception]) -> None:
         self._mark_closed()
@@ -126,6 +165,8 @@ class RedisProtocol(LargeValues, asyncio.BufferedProtocol):
         if nbytes == len(view) and nbytes < _READ_MAX:  # a full read: big replies come here
             self._rview = memoryview(bytearray(nbytes * 4))
         self.data_received(view[:nbytes])  # type: ignore[arg-type]  # fed (copied) at once
+        if self.saturated:
+            self._maybe_drained()
 
     def data_received(self, data: bytes) -> None:
         if self._skip:  # the CRLF that ends a bulk string read directly
@@ -231,8 +272,13 @@ class RedisProtocol(LargeValues, asyncio.BufferedProtocol):
         if self._flush_handle is None:
             self._flush_handle = self._loop.call_soon(self._flush)
         self._wbuf.append(data)
-        if type(data) is not bytes:
+        if type(data) is bytes:
+            self._wbytes += len(data)
+        else:
             self._wparts = True
+            self._wbytes += sum([len(piece) for piece in data])  # type: ignore[misc,arg-type]
+        if self._wbytes >= self.max_output_bytes:
+            self.write_blocked = True
         return fut
 
     def execute_encoded(self, data: bytes, slots: list[tuple[asyncio.Future[Any], Any, bool]]) -> None:
@@ -278,6 +324,8 @@ class RedisProtocol(LargeValues, asyncio.BufferedProtocol):
     def _flush(self) -> None:
         self._flush_handle = None
         buf = self._wbuf
+        self._wbytes = 0
+        self.write_blocked = self._write_paused
         if not buf or self.transport is None or self.closed:
             buf.clear()
             return
@@ -287,6 +335,8 @@ class RedisProtocol(LargeValues, asyncio.BufferedProtocol):
         else:
             self.transport.write(buf[0] if len(buf) == 1 else b"".join(buf))
         buf.clear()
+        if self.saturated:
+            self._maybe_drained()
 
     @property
     def pending(self) -> int:
@@ -312,6 +362,7 @@ class RedisProtocol(LargeValues, asyncio.BufferedProtocol):
             if not fut.done():
                 fut.set_exception(exc)
         self._wbuf.clear()
+        self._wbytes = 0
         self._wparts = False
         if self._watchdog is not None:
             self._watchdog.cancel()

@@ -64,7 +64,7 @@ class ConnectionHandler(HandlerStubs, Commands):
         pool = self._pool
         if pool.forked or pool.loop is not asyncio._get_running_loop() and pool.foreign():
             pool = self._here()
-        proto = pool.pick()
+        proto = pool.pick_free()
         if proto is not None:
             return proto.execute(args, convert)
         return pool.execute_later(args, convert)

@@ -17,9 +17,15 @@ How this works
     nothing sent), else however long that takes; lease waiters likewise;
   - otherwise only while a connect attempt is in flight, bounded by ``connectTimeout`` (a few
     seconds when None); with no attempt in flight they fail at once "Not connected".
-  When a connection is given back, the backlog is written to it *synchronously*, in issue
-  order, before anything else can use it (then the next lease waiter gets it, queued behind):
-  commands run in the order they were issued, and a cancelled waiting command is never sent.
+  - while every shared connection is ``full`` (``max_inflight`` replies owed or
+    ``max_output_bytes`` unsent: a server that stopped reading), until one drains: at most
+    ``replyTimeout`` when it is set (then ``TimeoutError`` naming the limits, nothing sent),
+    else however long the server takes, as for a reply.
+  When a connection is given back or drains, the backlog is written to it *synchronously*, in
+  issue order, until it is full again, before anything else can use it (then the next lease
+  waiter gets it, queued behind); while commands wait, new ones queue behind them
+  (``pick_free``): commands run in the order they were issued, and a cancelled waiting command
+  is never sent.
 * A pool belongs to one process and one event loop. After ``os.fork()`` every pool of the parent
   is marked ``forked`` in the child; its handler then ``moved()`` it: the old connections are
   dropped without a byte read or written on them (they are the parent's sockets too), and a
@@ -57,7 +63,8 @@ def check_poolsize(poolsize: Any) -> None:
         raise ValueError(f"Redis poolsize must be an integer, not {poolsize!r}")
 
 
-_Waiting = tuple[tuple, Any, "asyncio.Future[Any]", Optional[float], bool]
+# (args, convert, caller's Future, deadline or None, why it waits: "connect" | "lease" | "full")
+_Waiting = tuple[tuple, Any, "asyncio.Future[Any]", Optional[float], str]
 
 
 def _loop() -> asyncio.AbstractEventLoop:
@@ -119,7 +126,6 @@ class Pool:
         self._leased: set[RedisProtocol] = set()
         self._lease_waiters: deque[asyncio.Future[RedisProtocol]] = deque()
         self._shared_waiters: list[asyncio.Future[None]] = []
-        # (args, convert, caller's Future, deadline or None, whether the deadline is replyTimeout's)
         self._backlog: deque[_Waiting] = deque()
         self._backlog_timer: Optional[asyncio.TimerHandle] = None
         self._all_ready: asyncio.Future[None] = self.loop.create_future()
@@ -202,7 +208,7 @@ class Pool:
 
         self._wake_shared(error())
         backlog, self._backlog = self._backlog, deque()
-        for _args, _conv, fut, _deadline, _timed in backlog:
+        for _args, _conv, fut, _deadline, _why in backlog:
             if not fut.done():
                 fut.set_exception(error())
         while self._lease_waiters:
@@ -238,6 +244,25 @@ class Pool:
                     return p
                 best, least = p, k
         return best
+
+    def pick_free(self) -> Optional[RedisProtocol]:
+        """``pick()``, or None while commands wait in the backlog or every shared connection is
+        full (it is then marked ``saturated``: it will say when it drains)."""
+        if self._backlog:
+            return None
+        proto = self.pick()
+        if proto is None or not (proto.write_blocked or len(proto._pending) >= proto.max_inflight):
+            return proto
+        for p in self._shared:
+            if not p.full():
+                return p
+            p.saturated = True
+        return None
+
+    def _drained(self, proto: RedisProtocol) -> None:
+        """A saturated shared connection can take commands again: hand it the backlog."""
+        if self._backlog and proto in self._shared:
+            self._dispatch_backlog(proto)
 
     def _connecting(self) -> bool:
         return any(s.state == "connecting" for s in self._slots)
@@ -282,20 +307,34 @@ class Pool:
         if self._hopeless():
             fut.set_exception(ConnectionError("Not connected"))
             return fut
-        deadline = None
-        timed = bool(self._leased)
-        if not timed:
-            deadline = self.loop.time() + (self.config.connect_timeout or DEFAULT_WAIT_FOR_CONNECT)
+        why = "full" if self._shared else "lease" if self._leased else "connect"
+        deadline = self._wait_deadline(why)
+        self._backlog.append((args, convert, fut, deadline, why))
+        return fut
+
+    def _wait_deadline(self, why: str) -> Optional[float]:
+        """When a backlog entry waiting for ``why`` expires (module docstring); arms the timer."""
+        if why == "connect":
+            deadline: float = self.loop.time() + (
+                self.config.connect_timeout or DEFAULT_WAIT_FOR_CONNECT)
         elif self.config.reply_timeout is not None:
             deadline = self.loop.time() + self.config.reply_timeout
-        if deadline is not None:
-            timer = self._backlog_timer
-            if timer is None or deadline < timer.when():
-                if timer is not None:
-                    timer.cancel()
-                self._backlog_timer = self.loop.call_at(deadline, self._expire_backlog)
-        self._backlog.append((args, convert, fut, deadline, timed))
-        return fut
+        else:
+            return None
+        timer = self._backlog_timer
+        if timer is None or deadline < timer.when():
+            if timer is not None:
+                timer.cancel()
+            self._backlog_timer = self.loop.call_at(deadline, self._expire_backlog)
+        return deadline
+
+    def _full_timeout(self) -> RedisTimeoutError:
+        p = RedisProtocol
+        return RedisTimeoutError(
+            f"No connection could take the command within replyTimeout ({self.config.reply_timeout} s): "
+            f"every one had max_inflight={p.max_inflight} replies owed or max_output_bytes="
+            f"{p.max_output_bytes} unsent (the server is not reading); nothing was sent"
+        )
 
     def _lease_timeout(self) -> RedisTimeoutError:
         return RedisTimeoutError(
@@ -304,8 +343,17 @@ class Pool:
         )
 
     def _dispatch_backlog(self, proto: RedisProtocol) -> None:
-        backlog, self._backlog = self._backlog, deque()
-        for args, convert, outer, _deadline, _timed in backlog:
+        """Write waiting commands to ``proto`` in order until it is full; the rest wait for it."""
+        backlog = self._backlog
+        while backlog:
+            if proto.full():
+                proto.saturated = True
+                # What is left now waits for a drain, bounded as such.
+                self._backlog = deque(
+                    (a, c, f, d if why == "full" else self._wait_deadline("full"), "full")
+                    for a, c, f, d, why in backlog)
+                return
+            args, convert, outer, _deadline, _why = backlog.popleft()
             if outer.done():  # cancelled while waiting: never sent
                 continue
             try:
@@ -326,7 +374,9 @@ class Pool:
             if fut.done():
                 continue
             if deadline is not None and deadline <= now:
-                fut.set_exception(self._lease_timeout() if entry[4] else ConnectionError("Not connected"))
+                why = entry[4]
+                fut.set_exception(self._lease_timeout() if why == "lease" else self._full_timeout()
+                                  if why == "full" else ConnectionError("Not connected"))
                 continue
             keep.append(entry)
             if deadline is not None and (nearest is None or deadline < nearest):
@@ -440,6 +490,7 @@ class Pool:
         self._give_back(proto)
 
     def _give_back(self, proto: RedisProtocol) -> None:
+        proto.on_drain = self._drained
         if self._backlog:
             self._dispatch_backlog(proto)  # waiting commands first, in issue order
         if not self._hand_to_lease_waiter(proto):

@@ -60,7 +60,7 @@ class DeferredCoreHandler(_CoreHandler):
         except (TypeError, IndexError):
             special = True
         if not special:
-            proto = self._pool.pick()
+            proto = self._pool.pick_free()
             if proto is not None:
                 return proto.execute(args, convert, True, ReplyDeferred())
         return _CoreHandler._execute(self, *args, convert=convert)

@@ -4,6 +4,7 @@ reading (TCP back-pressure onto the server), and lose or reorder nothing."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import re
 from typing import Iterator
 
@@ -97,3 +98,64 @@ async def test_monitor_feed_is_bounded_in_bytes(unlimited_pubsub_server) -> None
     assert seen == list(range(n))
     await mon.stop()
     await c.disconnect()
+
+
+async def test_frozen_server_under_large_writers_bounds_output_and_every_call_ends() -> None:
+    """1,000 concurrent SETs of 1 MiB to a frozen server (SIGSTOP), pool of 2: what the client
+    buffers stays a few max_output_bytes (it grew by 1,042 MB before), every call ends by replyTimeout with a
+    TimeoutError (those never sent name the limits), and after SIGCONT the client works again."""
+    if not _peak_rss_reset():
+        pytest.skip("needs Linux /proc/self/clear_refs to measure peak RSS")
+    from txredis_aio._protocol import RedisProtocol
+
+    value = b"v" * MIB  # one object shared by every writer: only what the client buffers counts
+    with RedisServer() as srv:
+        rc = await redis.ConnectionPool(srv.host, srv.port, poolsize=2, replyTimeout=2)
+        await rc.ping()
+        rss_before = psutil.Process().memory_info().rss
+        _peak_rss_reset()
+        loop = asyncio.get_running_loop()
+        with srv.stopped():
+            started = loop.time()
+            results = await asyncio.gather(*(rc.set(f"big:{i}", value) for i in range(1000)),
+                                           return_exceptions=True)
+            took = loop.time() - started
+        grew = _peak_rss() - rss_before
+        kinds = collections.Counter(type(r).__name__ for r in results)
+        unsent = sum(1 for r in results if isinstance(r, redis.TimeoutError) and "max_inflight" in str(r))
+        figure("frozen server, 1000 x 1 MiB writers", seconds_to_end=round(took, 2), outcomes=dict(kinds),
+               never_sent=unsent, peak_rss_growth_mib=round(grew / MIB, 1))
+        assert took < 2 + 1.5 and set(kinds) == {"TimeoutError"} and unsent > 0
+        # Per connection: up to max_output_bytes in the transport, and a burst as large being
+        # joined into its one write.
+        assert grew < 2 * 3 * RedisProtocol.max_output_bytes + 32 * MIB
+        assert await asyncio.wait_for(rc.set("big:after", "ok"), 10) == "OK"
+        assert await rc.get("big:after") == "ok"
+        await rc.disconnect()
+
+
+PREFIXES = "local out = {} for i, v in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do " \
+           "out[i] = string.sub(v, 1, 4) end return out"
+
+
+@pytest.mark.parametrize("limit", ["max_output_bytes", "max_inflight"])
+async def test_commands_held_back_by_a_limit_run_in_order_once_the_server_reads(limit, monkeypatch) -> None:
+    """Without replyTimeout, commands past a limit wait while the server is frozen, then all run,
+    in the order they were issued, once it reads again (the backlog moves as the connection drains)."""
+    from txredis_aio._protocol import RedisProtocol
+
+    monkeypatch.setattr(RedisProtocol, limit, {"max_output_bytes": 4 * MIB, "max_inflight": 20}[limit])
+    value = b"v" * (256 * 1024 if limit == "max_output_bytes" else 10)
+    with RedisServer() as srv:
+        rc = await redis.ConnectionPool(srv.host, srv.port, poolsize=1)
+        await rc.ping()
+        proto = rc._pool._slots[0].protocol
+        with srv.stopped():
+            calls = [rc.rpush("order", b"%04d" % i + value) for i in range(200)]
+            await asyncio.sleep(0.5)
+            assert len(rc._pool._backlog) > 100 and proto.pending < 200
+        results = await asyncio.wait_for(asyncio.gather(*calls), 30)
+        assert results == list(range(1, 201))
+        prefixes = await rc.eval(PREFIXES, ["order"])
+        assert prefixes == list(range(200))  # "0000"... read back as numbers (convertNumbers)
+        await rc.disconnect()
