@@ -15,6 +15,8 @@ import time
 import traceback
 from typing import Any, Optional
 
+from txredis_aio.testing import peak_rss, reset_peak_rss
+
 from .aio_clients import ADAPTERS, Adapter, NotAvailable
 from .workloads import CLIENTS, WORKLOADS
 
@@ -25,25 +27,6 @@ def rss_now() -> int:
     """Resident set size of this process, bytes."""
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * resource.getpagesize()
-
-
-def reset_peak() -> bool:
-    """Reset the kernel's peak-RSS mark (VmHWM), so it measures only what follows."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def rss_peak() -> int:
-    """Peak RSS since the last ``reset_peak`` (or since start), bytes."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _say(obj: dict) -> None:
@@ -76,7 +59,7 @@ async def harness(
     try:
         result["info"] = adapter.info()
         idle = rss_now()
-        peak_reset = reset_peak()
+        peak_reset = reset_peak_rss()
         # Warm-up: a tenth of the work, repeated until WARMUP_SECONDS have passed, so every
         # client is measured in its steady state (e.g. glibc's heap thresholds settle only
         # after a few hundred 1 MiB allocations in W4).
@@ -104,7 +87,7 @@ async def harness(
         result["n"] = per_rep
         if peak_reset:
             result["rss_idle"] = idle
-            result["rss_peak"] = rss_peak()
+            result["rss_peak"] = peak_rss()
     except NotAvailable as e:
         result = {"na": str(e)}
     finally:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional, Sequence
 
 __all__ = ["SERVER_KINDS", "RedisServer", "available_servers", "find_server_binary", "free_port",
-           "server_binary", "server_version"]
+           "reset_peak_rss", "peak_rss", "server_binary", "server_version"]
 
 #: The servers the suite knows by name.
 SERVER_KINDS = ("redis7", "redis8", "valkey8")
@@ -131,6 +131,31 @@ def _die_with_parent() -> Optional[Callable[[], None]]:
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
     return preexec
+
+
+def reset_peak_rss() -> bool:
+    """Reset this process's peak-RSS mark (Linux ``clear_refs`` 5), so ``peak_rss`` measures only
+    what follows; False where that is not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss() -> int:
+    """Peak RSS of this process since the last ``reset_peak_rss`` (or since start), bytes."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource  # not on Windows; Linux reports kB here
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def free_port() -> int:

@@ -9,7 +9,7 @@ from typing import Any, AsyncIterator, Callable, Iterator
 import pytest
 
 import txredis_aio as redis
-from txredis_aio.commands._dialects import ServerIdentity
+from txredis_aio.commands._dialects import ServerIdentity, require
 from txredis_aio.testing import RedisServer
 
 # (convertNumbers, charset) combinations a reply shape may depend on.
@@ -80,3 +80,31 @@ async def assert_unsupported(handler: Any, call: Callable[[], Any]) -> None:
         await call()
     assert await handler.ping() == "PONG"
     assert (await handler.info("stats"))["total_error_replies"] == errors
+
+
+async def refused(handler: Any, feature: str, command: str, *calls: Callable[[], Any]) -> bool:
+    """Whether ``handler``'s server lacks ``feature`` (``commands._dialects.FEATURES``).
+
+    When it does, each call must raise UnsupportedCommandError naming the server (from INFO)
+    without sending anything (no error reply counted), the server must indeed not know
+    ``command``, and the connection must still answer (any charset). A capable server: False,
+    nothing checked.
+    """
+    server = handler._pool.server
+    assert server is not None, "the handshake should have identified the server"
+    try:
+        require(feature, server)
+        return False
+    except redis.UnsupportedCommandError:
+        pass
+    info = await handler.info("server")
+    valkey = "valkey_version" in info
+    name = f"Valkey {info['valkey_version']}" if valkey else f"Redis {info['redis_version']}"
+    errors = (await handler.info("stats"))["total_error_replies"]
+    for call in calls:
+        with pytest.raises(redis.UnsupportedCommandError, match=re.escape(name)):
+            call()
+    assert (await handler.info("stats"))["total_error_replies"] == errors
+    assert await handler.execute_command("COMMAND", "INFO", command) == [None]
+    assert await handler.ping() in ("PONG", b"PONG")
+    return True

@@ -7,15 +7,13 @@ on one known to lack it (Valkey 8.1) the same tests check the methods refuse bef
 from __future__ import annotations
 
 import asyncio
-import re
 import time
-from typing import Any, Callable
 
 import pytest
 
 import txredis_aio as redis
 from tests.integration import _cmd_helpers
-from tests.integration._cmd_helpers import VARIANT_IDS, VARIANTS, connect, s
+from tests.integration._cmd_helpers import VARIANT_IDS, VARIANTS, connect, refused, s
 from tests.integration.cmd_clients import Recorder, k, noconv_client, raw_client, rawstr_client  # noqa: F401
 
 own_server, r = _cmd_helpers.own_server, _cmd_helpers.r  # fixtures: a private server, a pool on it
@@ -117,34 +115,10 @@ def test_wire_forms() -> None:
 # --- hash-field expiry -------------------------------------------------------------------------
 
 
-async def refused(handler: Any, since: tuple[int, ...], command: str, *calls: Callable[[], Any]) -> bool:
-    """Whether ``handler``'s server lacks ``command`` (it is not Redis ``since``+).
-
-    When it does, each call must raise UnsupportedCommandError naming the server (from INFO)
-    without sending anything (no error reply counted), the server must indeed not know the
-    command, and the connection must still answer. A capable server: False, nothing checked.
-    """
-    server = handler._pool.server
-    assert server is not None, "the handshake should have identified the server"
-    if server.name == "redis" and server.version >= since:
-        return False
-    info = await handler.info("server")
-    valkey = "valkey_version" in info
-    name = f"Valkey {info['valkey_version']}" if valkey else f"Redis {info['redis_version']}"
-    errors = (await handler.info("stats"))["total_error_replies"]
-    for call in calls:
-        with pytest.raises(redis.UnsupportedCommandError, match=re.escape(name)):
-            call()
-    assert (await handler.info("stats"))["total_error_replies"] == errors
-    assert await handler.execute_command("COMMAND", "INFO", command) == [None]
-    assert await handler.ping() in ("PONG", b"PONG")
-    return True
-
-
 async def test_hexpire_family_codes(r) -> None:
     """HEXPIRE/HPEXPIRE/HEXPIREAT/HPEXPIREAT: per-field codes -2/0/1/2 and NX/XX/GT/LT conditions."""
     if await refused(
-        r, (7, 4), "hexpire",
+        r, "HEXPIRE", "hexpire",
         lambda: r.hexpire("h", 10, "a"), lambda: r.hpexpire("h", 10, ["a"], nx=True),
         lambda: r.hexpireat("h", 2_000_000_000, "a"), lambda: r.hpexpireat("h", 2_000_000_000_000, "a"),
     ):
@@ -180,7 +154,7 @@ async def test_hexpire_family_codes(r) -> None:
 async def test_ttl_queries_and_hpersist(r) -> None:
     """HTTL/HPTTL/HEXPIRETIME/HPEXPIRETIME give -1 (no TTL) / -2 (no field); HPERSIST 1/-1/-2."""
     if await refused(
-        r, (7, 4), "httl",
+        r, "HEXPIRE", "httl",
         lambda: r.httl("h", "a"), lambda: r.hpttl("h", ["a"]), lambda: r.hexpiretime("h", "a"),
         lambda: r.hpexpiretime("h", "a"), lambda: r.hpersist("h", ["a", "b"]),
     ):
@@ -204,7 +178,7 @@ async def test_ttl_queries_and_hpersist(r) -> None:
 
 async def test_hgetex(r) -> None:
     """HGETEX returns the values (None where missing) and sets EX/PX/EXAT/PXAT or PERSIST."""
-    if await refused(r, (8, 0), "hgetex", lambda: r.hgetex("h", "a"), lambda: r.hgetex("h", ["a"], ex=5)):
+    if await refused(r, "HGETEX", "hgetex", lambda: r.hgetex("h", "a"), lambda: r.hgetex("h", ["a"], ex=5)):
         return
     await r.hset("h", mapping={"a": 1, "b": "x"})
     assert await r.hgetex("h", ["a", "b", "nope"]) == [1, "x", None]
@@ -227,7 +201,7 @@ async def test_hgetex(r) -> None:
 async def test_hsetex(r) -> None:
     """HSETEX: 1 when set, 0 when FNX/FXX prevent it; an expiry option sets TTLs, none clears them."""
     if await refused(
-        r, (8, 0), "hsetex", lambda: r.hsetex("h", {"a": 1}), lambda: r.hsetex("h", {"a": 1}, ex=5),
+        r, "HSETEX", "hsetex", lambda: r.hsetex("h", {"a": 1}), lambda: r.hsetex("h", {"a": 1}, ex=5),
     ):
         return
     assert await r.hsetex("h", {"a": 1, "b": "x"}, ex=100) == 1
@@ -250,7 +224,8 @@ async def test_hsetex(r) -> None:
 
 async def test_hgetdel(r) -> None:
     """HGETDEL returns the values (None where missing), deletes them, and the emptied key goes."""
-    if await refused(r, (8, 0), "hgetdel", lambda: r.hgetdel("h", "a"), lambda: r.hgetdel("h", ["a", "b"])):
+    if await refused(r, "HGETDEL", "hgetdel", lambda: r.hgetdel("h", "a"),
+                     lambda: r.hgetdel("h", ["a", "b"])):
         return
     await r.hset("h", mapping={"abc": 1, "b": "x", "c": 3})
     assert await r.hgetdel("h", ["abc", "nope"]) == [1, None]
@@ -268,13 +243,13 @@ async def test_field_expiry_replies_in_every_mode(own_server, convert, charset) 
         await c.delete("h:cv")
         await c.hset("h:cv", mapping={"n": 7, "t": "é"})
         if await refused(
-            c, (7, 4), "hexpire", lambda: c.hexpire("h:cv", 1, "n"), lambda: c.httl("h:cv", "n"),
+            c, "HEXPIRE", "hexpire", lambda: c.hexpire("h:cv", 1, "n"), lambda: c.httl("h:cv", "n"),
         ):
             assert await c.hget("h:cv", "t") == s("é", charset)
             return
         assert await c.hexpire("h:cv", 100, ["n", "zz"]) == [1, -2]
         assert await c.httl("h:cv", ["n", "t"]) == [100, -1]
-        if await refused(c, (8, 0), "hgetex", lambda: c.hgetex("h:cv", "n")):
+        if await refused(c, "HGETEX", "hgetex", lambda: c.hgetex("h:cv", "n")):
             return
         seven = 7 if convert else s("7", charset)
         assert await c.hgetex("h:cv", ["n", "t", "zz"], persist=True) == [seven, s("é", charset), None]
@@ -285,7 +260,7 @@ async def test_field_expiry_replies_in_every_mode(own_server, convert, charset) 
 async def test_field_expiry_wrong_type(r) -> None:
     """Field-expiry commands on a string raise WrongTypeError; the client goes on."""
     await r.set("str", "v")
-    if await refused(r, (7, 4), "httl", lambda: r.httl("str", "f")):
+    if await refused(r, "HEXPIRE", "httl", lambda: r.httl("str", "f")):
         return
     with pytest.raises(redis.WrongTypeError, match="^WRONGTYPE"):
         await r.httl("str", "f")

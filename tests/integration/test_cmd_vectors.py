@@ -8,42 +8,18 @@ from __future__ import annotations
 
 import array
 import json
-import re
 import struct
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 import txredis_aio as redis
 from tests.integration import _cmd_helpers
-from tests.integration._cmd_helpers import VARIANT_IDS, VARIANTS, connect, s
+from tests.integration._cmd_helpers import VARIANT_IDS, VARIANTS, connect, refused, s
 from tests.integration.cmd_clients import Recorder
 
 own_server, r = _cmd_helpers.own_server, _cmd_helpers.r  # fixtures: a private server, a pool on it
-
-
-async def refused(handler: Any, *calls: Callable[[], Any]) -> bool:
-    """Whether ``handler``'s server lacks vector sets (it is not Redis 8.0+).
-
-    When it does, each call must raise UnsupportedCommandError naming the server (from INFO)
-    without sending anything (no error reply counted), the server must indeed not know VADD,
-    and the connection must still answer. A capable server: False, nothing checked.
-    """
-    server = handler._pool.server
-    assert server is not None, "the handshake should have identified the server"
-    if server.name == "redis" and server.version >= (8, 0):
-        return False
-    info = await handler.info("server")
-    valkey = "valkey_version" in info
-    name = f"Valkey {info['valkey_version']}" if valkey else f"Redis {info['redis_version']}"
-    errors = (await handler.info("stats"))["total_error_replies"]
-    for call in calls:
-        with pytest.raises(redis.UnsupportedCommandError, match=re.escape(name)):
-            call()
-    assert (await handler.info("stats"))["total_error_replies"] == errors
-    assert await handler.execute_command("COMMAND", "INFO", "vadd") == [None]
-    assert await handler.ping() in ("PONG", b"PONG")
-    return True
+VS = ("vector sets (VADD, VSIM, ...)", "vadd")  # refused()'s feature and command
 
 
 async def points(r: Any, key: str = "pts", **kw: Any) -> None:
@@ -55,7 +31,7 @@ async def points(r: Any, key: str = "pts", **kw: Any) -> None:
 async def test_vadd_vcard_vdim_vismember_vrem(r) -> None:
     """VADD 1 new / 0 updated; VCARD, VDIM, VISMEMBER (int 1/0) and VREM (1/0) as ints."""
     if await refused(
-        r, lambda: r.vadd("v", [1.0, 2.0], "a"), lambda: r.vcard("v"), lambda: r.vdim("v"),
+        r, *VS, lambda: r.vadd("v", [1.0, 2.0], "a"), lambda: r.vcard("v"), lambda: r.vdim("v"),
         lambda: r.vismember("v", "a"), lambda: r.vrem("v", "a"),
     ):
         return
@@ -80,7 +56,7 @@ async def test_fp32_and_values_give_the_same_vemb(r) -> None:
     """A vector sent as VALUES, FP32 bytes or array('f') is stored alike: VEMB (floats) matches."""
     vec = [0.25, -1.5, 3.0, 0.0]
     if await refused(
-        r, lambda: r.vadd("v", struct.pack("<4f", *vec), "a"), lambda: r.vemb("v", "a"),
+        r, *VS, lambda: r.vadd("v", struct.pack("<4f", *vec), "a"), lambda: r.vemb("v", "a"),
         lambda: r.vemb("v", "a", raw=True),
     ):
         return
@@ -101,7 +77,7 @@ async def test_fp32_and_values_give_the_same_vemb(r) -> None:
 
 async def test_quantization_reduce_and_build_options(r) -> None:
     """Q8 (default), BIN and NOQUANT show in VINFO and VEMB RAW; REDUCE, M, EF, CAS are accepted."""
-    if await refused(r, lambda: r.vadd("q", [1, 0], "a", quantization="BIN"), lambda: r.vinfo("q")):
+    if await refused(r, *VS, lambda: r.vadd("q", [1, 0], "a", quantization="BIN"), lambda: r.vinfo("q")):
         return
     assert await r.vadd("q8", [1, 0, 0.5], "a") == 1
     assert await r.vadd("bin", [1, -2, 0.5], "a", quantization="bin") == 1
@@ -124,7 +100,7 @@ async def test_quantization_reduce_and_build_options(r) -> None:
 async def test_vsim_shapes_and_options(r) -> None:
     """VSIM by ELE or vector: members best first, (member, float) with WITHSCORES; COUNT, EF, TRUTH."""
     if await refused(
-        r, lambda: r.vsim("pts", "a", ele=True), lambda: r.vsim("pts", [1, 0], withscores=True),
+        r, *VS, lambda: r.vsim("pts", "a", ele=True), lambda: r.vsim("pts", [1, 0], withscores=True),
     ):
         return
     await points(r)
@@ -144,7 +120,7 @@ async def test_vsim_shapes_and_options(r) -> None:
 async def test_attributes_and_filters(r) -> None:
     """SETATTR/VSETATTR take a dict (JSON) or text; VGETATTR gives the text; FILTER selects by it."""
     if await refused(
-        r, lambda: r.vgetattr("pts", "a"), lambda: r.vsetattr("pts", "a", {"x": 1}),
+        r, *VS, lambda: r.vgetattr("pts", "a"), lambda: r.vsetattr("pts", "a", {"x": 1}),
         lambda: r.vsim("pts", [1, 0], filter=".x > 1"),
     ):
         return
@@ -170,7 +146,7 @@ async def test_attributes_and_filters(r) -> None:
 async def test_vinfo_vrandmember_vlinks(r) -> None:
     """VINFO a dict with str labels (None if missing); VRANDMEMBER one/list; VLINKS per-level lists."""
     if await refused(
-        r, lambda: r.vinfo("pts"), lambda: r.vrandmember("pts"), lambda: r.vrandmember("pts", 2),
+        r, *VS, lambda: r.vinfo("pts"), lambda: r.vrandmember("pts"), lambda: r.vrandmember("pts", 2),
         lambda: r.vlinks("pts", "a"), lambda: r.vlinks("pts", "a", withscores=True),
     ):
         return
@@ -201,7 +177,8 @@ async def test_replies_in_every_mode(own_server, convert, charset) -> None:
     """Scores and embeddings are floats, labels str, in every mode; members and text follow charset."""
     async with connect(own_server, convert, charset) as c:
         await c.delete("vs:cv")
-        if await refused(c, lambda: c.vadd("vs:cv", [1, 0], "a"), lambda: c.vsim("vs:cv", "a", ele=True)):
+        if await refused(c, *VS, lambda: c.vadd("vs:cv", [1, 0], "a"),
+                         lambda: c.vsim("vs:cv", "a", ele=True)):
             return
         assert await c.vadd("vs:cv", [1, 0], "a", setattr={"n": 1}) == 1
         assert await c.vadd("vs:cv", [0, 1], "1") == 1
@@ -226,7 +203,7 @@ async def test_replies_in_every_mode(own_server, convert, charset) -> None:
 async def test_wrong_type_keeps_connection_usable(r) -> None:
     """A vector command on a string raises WrongTypeError; the client goes on."""
     await r.set("str", "x")
-    if await refused(r, lambda: r.vcard("str")):
+    if await refused(r, *VS, lambda: r.vcard("str")):
         return
     with pytest.raises(redis.WrongTypeError, match="^WRONGTYPE"):
         await r.vcard("str")

@@ -13,26 +13,9 @@ import pytest
 
 import txredis_aio as redis
 from tests.reliability.conftest import figure, wait_for
-from txredis_aio.testing import RedisServer
+from txredis_aio.testing import RedisServer, peak_rss, reset_peak_rss
 
 MIB = 1 << 20
-
-
-def _peak_rss_reset() -> bool:
-    """Reset the kernel's peak-RSS mark of this process (Linux ``clear_refs`` 5)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def _peak_rss() -> int:
-    with open("/proc/self/status") as f:
-        m = re.search(r"VmHWM:\s+(\d+) kB", f.read())
-    assert m is not None
-    return int(m.group(1)) * 1024
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +28,7 @@ def unlimited_pubsub_server() -> Iterator[RedisServer]:
 async def test_slow_subscriber_is_bounded_in_bytes_and_loses_nothing(unlimited_pubsub_server) -> None:
     """300 MB published to a subscriber that reads nothing for 10 s: the client's peak RSS grows by
     less than max_queue_bytes + 20 MB, and then every message arrives, in order."""
-    if not _peak_rss_reset():
+    if not reset_peak_rss():
         pytest.skip("needs Linux /proc/self/clear_refs to measure peak RSS")
     srv = unlimited_pubsub_server
     n, size = 6000, 50_000
@@ -55,7 +38,7 @@ async def test_slow_subscriber_is_bounded_in_bytes_and_loses_nothing(unlimited_p
     await sub.subscribe("bounded")
     await asyncio.sleep(0.2)
     rss_before = psutil.Process().memory_info().rss
-    _peak_rss_reset()
+    reset_peak_rss()
     for i in range(n):  # one at a time: the publisher itself buffers nothing
         await pub.publish("bounded", b"%08d" % i + filler)
     await asyncio.sleep(10)  # the subscriber reads nothing meanwhile
@@ -67,7 +50,7 @@ async def test_slow_subscriber_is_bounded_in_bytes_and_loses_nothing(unlimited_p
         got += 1
         if got == n:
             break
-    grew = _peak_rss() - rss_before
+    grew = peak_rss() - rss_before
     figure("slow subscriber", published_mib=round(n * size / MIB),
            queued_peak_mib=round(sub.statistics()["peak_queued_bytes"] / MIB, 1), pauses=sub.pauses,
            peak_rss_growth_mib=round(grew / MIB, 1))
@@ -102,9 +85,10 @@ async def test_monitor_feed_is_bounded_in_bytes(unlimited_pubsub_server) -> None
 
 async def test_frozen_server_under_large_writers_bounds_output_and_every_call_ends() -> None:
     """1,000 concurrent SETs of 1 MiB to a frozen server (SIGSTOP), pool of 2: what the client
-    buffers stays a few max_output_bytes (it grew by 1,042 MB before), every call ends by replyTimeout with a
-    TimeoutError (those never sent name the limits), and after SIGCONT the client works again."""
-    if not _peak_rss_reset():
+    buffers stays a few max_output_bytes (it grew by 1,042 MB before), every call ends by
+    replyTimeout with a TimeoutError (those never sent name the limits), and after SIGCONT the
+    client works again."""
+    if not reset_peak_rss():
         pytest.skip("needs Linux /proc/self/clear_refs to measure peak RSS")
     from txredis_aio._protocol import RedisProtocol
 
@@ -113,14 +97,14 @@ async def test_frozen_server_under_large_writers_bounds_output_and_every_call_en
         rc = await redis.ConnectionPool(srv.host, srv.port, poolsize=2, replyTimeout=2)
         await rc.ping()
         rss_before = psutil.Process().memory_info().rss
-        _peak_rss_reset()
+        reset_peak_rss()
         loop = asyncio.get_running_loop()
         with srv.stopped():
             started = loop.time()
             results = await asyncio.gather(*(rc.set(f"big:{i}", value) for i in range(1000)),
                                            return_exceptions=True)
             took = loop.time() - started
-        grew = _peak_rss() - rss_before
+        grew = peak_rss() - rss_before
         kinds = collections.Counter(type(r).__name__ for r in results)
         unsent = sum(1 for r in results if isinstance(r, redis.TimeoutError) and "max_inflight" in str(r))
         figure("frozen server, 1000 x 1 MiB writers", seconds_to_end=round(took, 2), outcomes=dict(kinds),
