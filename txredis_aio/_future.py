@@ -19,7 +19,7 @@ class ReplyFuture(asyncio.Future):
     resumes one loop iteration (one more ``epoll_wait``) after ``data_received`` parsed it.
     Settled by the protocol (no Task running) these run callbacks in place, as a Twisted
     Deferred does, so a sequential caller's next command leaves in the same step. Settled from
-    inside a Task (a caller's ``cancel()``) they keep asyncio's ``call_soon`` scheduling.
+    inside a Task, or cancelled, they keep asyncio's ``call_soon`` scheduling.
     """
 
     _eager: Optional[list[_Callback]] = None
@@ -53,16 +53,20 @@ class ReplyFuture(asyncio.Future):
     def cancel(self, msg: Any = None) -> bool:
         if not super().cancel(msg):
             return False
-        self._run_callbacks()
+        # Always scheduled: a cancel comes from a Task or a timer (``Task.cancel`` of an
+        # ``asyncio.timeout``), and resuming the awaiting Task inside it would let the
+        # cancellation reach the ``timeout`` block before it knows it expired (a CancelledError
+        # instead of TimeoutError, and a dead connection task).
+        self._run_callbacks(eager=False)
         return True
 
-    def _run_callbacks(self) -> None:
+    def _run_callbacks(self, eager: bool = True) -> None:
         callbacks = self._eager
         if not callbacks:
             return
         self._eager = None
         loop = self._loop
-        if _current_task(loop) is not None:  # a Task cannot resume another Task in place
+        if not eager or _current_task(loop) is not None:  # a Task cannot resume another in place
             for fn, ctx in callbacks:
                 loop.call_soon(fn, self, context=ctx)
             return

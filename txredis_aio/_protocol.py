@@ -236,12 +236,14 @@ class RedisProtocol(LargeValues, asyncio.BufferedProtocol):
 
     def execute(
         self, args: tuple, convert: Convert | Raw = None, timeout: bool = True, fut: Any = None,
+        grace: float = 0.0,
     ) -> Any:
         """Send one command; return a Future of its converted reply.
 
         ``fut`` replaces the new Future with any object having Future's ``done``,
         ``set_result`` and ``set_exception`` (the Twisted shim passes a Deferred that the reply
-        fires directly, without a Future and a loop hop in between).
+        fires directly, without a Future and a loop hop in between). ``grace`` is added to the
+        replyTimeout deadline (a blocking command's own server-side timeout).
         """
         data = self._encode(args)
         if self.closed:
@@ -251,7 +253,7 @@ class RedisProtocol(LargeValues, asyncio.BufferedProtocol):
             return fut
         deadline = None
         if timeout and self.reply_timeout is not None:
-            deadline = self._deadline()
+            deadline = self._deadline(grace)
         pending = self._pending
         if self._flush_handle is None and not pending and not self.leased and self.transport is not None:
             # An idle shared connection: nothing to coalesce with, so send now, and answer with
@@ -381,10 +383,10 @@ class RedisProtocol(LargeValues, asyncio.BufferedProtocol):
             InvalidResponse(f"Reply larger than max_reply_bytes={self.max_reply_bytes}; closing")
         )
 
-    def _deadline(self) -> float:
+    def _deadline(self, grace: float = 0.0) -> float:
         """The replyTimeout deadline of a request written now; starts the watchdog if idle."""
         assert self.reply_timeout is not None
-        deadline = self._loop.time() + self.reply_timeout
+        deadline = self._loop.time() + self.reply_timeout + grace
         if self._watchdog is None:
             self._watchdog = self._loop.call_at(deadline, self._check_timeouts)
         return deadline

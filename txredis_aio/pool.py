@@ -47,6 +47,7 @@ from ._compat import timeout as _timeout
 from ._protocol import RedisProtocol
 from ._requests import BLOCKING_NAMES, SPECIAL_NAMES, ConnectionModeError, check_request, is_blocking_request
 from .commands._dialects import ServerIdentity
+from .commands._table import blocking_seconds
 from .connection import DEFAULT_WAIT_FOR_CONNECT, ConnectionConfig, ConnectionSlot
 from .errors import ConnectionError, RedisError
 from .errors import TimeoutError as RedisTimeoutError
@@ -392,7 +393,8 @@ class Pool:
     # -- blocking commands -----------------------------------------------------------------------
 
     def execute_blocking(self, args: tuple, convert: Any) -> Any:
-        """Run a blocking command on a leased connection, exempt from ``replyTimeout``.
+        """Run a blocking command on a leased connection; with ``replyTimeout``, bounded by the
+        command's own timeout plus it (one that may block forever, timeout 0, is not bounded).
 
         The lease ends when the reply arrives (or the connection drops), not when the caller
         stops waiting: a cancelled BLPOP must not leave other commands queued behind it.
@@ -411,8 +413,10 @@ class Pool:
         return await self._run_leased(proto, args, convert)
 
     def _run_leased(self, proto: RedisProtocol, args: tuple, convert: Any) -> asyncio.Future[Any]:
+        # Bounded by the server's own timeout plus replyTimeout; unbounded when it may block forever.
+        block = blocking_seconds(args) if self.config.reply_timeout is not None else None
         try:
-            inner = proto.execute(args, convert, False)
+            inner = proto.execute(args, convert, block is not None, None, block or 0.0)
         except BaseException:
             self.release(proto)
             raise

@@ -177,3 +177,25 @@ def test_table_is_what_the_committed_dumps_give() -> None:
     finally:
         sys.path.remove(str(scripts))
     assert gen_command_table.OUT.read_text() == gen_command_table.render(gen_command_table.load_dumps())
+
+
+@pytest.mark.parametrize("args,expected", [
+    (("BLPOP", "a", "b", 2), 2.0),
+    (("BRPOPLPUSH", "a", "b", "0.5"), 0.5),
+    (("BLMOVE", "a", "b", "LEFT", "RIGHT", 3), 3.0),
+    (("BLMPOP", 1.5, 2, "a", "b", "LEFT"), 1.5),
+    (("BZMPOP", 4, 1, "z", "MIN"), 4.0),
+    (("XREAD", "COUNT", 1, "BLOCK", 2500, "STREAMS", "s", "$"), 2.5),
+    ((b"xreadgroup", b"GROUP", b"g", b"c", b"block", b"100", b"STREAMS", b"s", b">"), 0.1),
+    (("WAIT", 1, 300), 0.3),
+    (("WAITAOF", 1, 0, 2000), 2.0),
+    (("BLPOP", "a", 0), None),
+    (("XREAD", "BLOCK", 0, "STREAMS", "s", "$"), None),
+    (("BLPOP", "a", "soon"), None),
+    (("GET", "k"), None),
+], ids=_id)
+def test_blocking_seconds(args, expected) -> None:
+    """How long the server may block a request before answering by itself (None: forever, or
+    not said): what bounds a blocking command together with replyTimeout."""
+    assert _table.blocking_seconds(args) == expected
+

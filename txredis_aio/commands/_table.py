@@ -12,7 +12,8 @@ from typing import Any, NamedTuple, Optional
 from ._table_data import COMMANDS
 
 __all__ = [
-    "CommandInfo", "command_info", "command_name", "is_blocking", "is_readonly", "key_indexes", "keys_of",
+    "CommandInfo", "blocking_seconds", "command_info", "command_name", "is_blocking", "is_readonly",
+    "key_indexes", "keys_of",
 ]
 
 
@@ -83,6 +84,32 @@ def is_blocking(args: tuple) -> bool:
     if info.name in ("xread", "xreadgroup"):
         return any(_text(a).upper() == "BLOCK" for a in args[1:] if isinstance(a, (str, bytes)))
     return True
+
+
+# Where a blocking command says how long the server may block: (argument index, seconds per unit).
+_BLOCK_ARG = {
+    "blpop": (-1, 1.0), "brpop": (-1, 1.0), "bzpopmin": (-1, 1.0), "bzpopmax": (-1, 1.0),
+    "brpoplpush": (-1, 1.0), "blmove": (-1, 1.0), "blmpop": (1, 1.0), "bzmpop": (1, 1.0),
+    "wait": (2, 0.001), "waitaof": (3, 0.001),
+}
+
+
+def blocking_seconds(args: tuple) -> Optional[float]:
+    """How long the server may hold this blocking request before it answers by itself; None
+    when it may block forever (a timeout of 0) or the request does not say."""
+    info = command_info(args)
+    if info is None:
+        return None
+    try:
+        if info.name in ("xread", "xreadgroup"):
+            words = [_text(a).upper() for a in args]
+            value = float(_text(args[words.index("BLOCK") + 1])) / 1000
+        else:
+            index, unit = _BLOCK_ARG[info.name]
+            value = float(_text(args[index])) * unit
+    except (KeyError, ValueError, IndexError, TypeError):
+        return None
+    return value if value > 0 else None
 
 
 def is_readonly(args: tuple) -> bool:
