@@ -117,13 +117,6 @@ def test_tw_lazy_connection_commands_end_at_connect_timeout(srv: RedisServer) ->
             yield lazy.disconnect()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "unbounded: the Deferred of Connection(connectTimeout=1) on a frozen server never fires (watched "
-    "3 s): the core's handshake timeout (txredis_aio/connection.py:318, asyncio.timeout) cancels the "
-    "slot's supervisor task instead of raising TimeoutError, because the handshake awaits a ReplyFuture "
-    "whose cancel() resumes the task in place (txredis_aio/_future.py:53-71) before asyncio's "
-    "Timeout._on_timeout sets EXPIRING; ConnectionSlot._run (connection.py:207) dies, the pool never "
-    "reports ready or failed"))
 @pytest_twisted.inlineCallbacks
 def test_tw_connection_deferred_ends_at_connect_timeout(srv: RedisServer) -> Any:
     """Frozen before the connection is made: ``Connection(connectTimeout=1)``'s Deferred errbacks
