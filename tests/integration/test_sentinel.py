@@ -209,6 +209,11 @@ async def test_roles_rechecked_when_a_watcher_reconnects(sentinel: Sentinel, sta
     try:
         assert await m.set("k", 1) == "OK"
 
+        async def both_up() -> bool:  # the first SET may ride on the first connection alone
+            return m._pool.connected == 2
+
+        await wait_for(both_up)
+
         async def watched() -> bool:
             return all("cmd=subscribe" in stable.sentinel_call(i, "CLIENT", "LIST") for i in range(3))
 
