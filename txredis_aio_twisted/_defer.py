@@ -9,21 +9,68 @@ Twisted's ``CancelledError`` at once, as txredisapi did. A Deferred given in is 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Generator, Optional
 
 from twisted.internet.defer import CancelledError, Deferred, fail
 from twisted.python.failure import Failure
 
 from . import _reactor
 
-__all__ = ["ReplyDeferred", "as_deferred", "call", "call_sync", "core_default", "register_twin", "twin_of"]
+__all__ = [
+    "AwaitableDeferred",
+    "ReplyDeferred",
+    "as_deferred",
+    "await_deferred",
+    "call",
+    "call_sync",
+    "core_default",
+    "register_twin",
+    "twin_of",
+]
 
 # core class -> factory of its Twisted twin (e.g. a core Transaction -> shim Transaction)
 _TWINS: dict[type, Callable[[Any], Any]] = {}
 _PLAIN: set[type] = set()  # types known to have no twin (results of ordinary commands)
 
 
-class ReplyDeferred(Deferred):
+def await_deferred(d: Deferred) -> Generator[Any, Any, Any]:
+    """What ``await d`` runs, for whichever driver runs the awaiting coroutine.
+
+    No asyncio Task current (no loop running at all, or a loop callback such as a reply landing
+    on the asyncio reactor): Twisted drives the coroutine (``ensureDeferred``,
+    ``Deferred.fromCoroutine``, ``inlineCallbacks``), so this is the plain Deferred's
+    ``__await__``. Inside a Task (core helpers, asyncio code) it waits through ``asFuture``.
+    """
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # no running loop: only Twisted can be driving the coroutine
+        task = None
+    if task is None:
+        return Deferred.__iter__(d)
+    return _await_in_task(d, task.get_loop())
+
+
+def _await_in_task(d: Deferred, loop: asyncio.AbstractEventLoop) -> Generator[Any, Any, Any]:
+    fut = d.asFuture(loop)
+    if not fut.done():
+        fut._asyncio_future_blocking = True
+        yield fut
+        if not fut.done():
+            # Not a Task: Twisted's driver, started from inside one (``ensureDeferred`` called
+            # by a Task), sends back what it cannot wait on. Wait as a Deferred instead.
+            fut._asyncio_future_blocking = False
+            return (yield from Deferred.fromFuture(fut).__iter__())
+    return fut.result()
+
+
+class AwaitableDeferred(Deferred):
+    """A Deferred that both Twisted-driven coroutines and asyncio Tasks can ``await``."""
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        return await_deferred(self)
+
+
+class ReplyDeferred(AwaitableDeferred):
     """A Deferred the core's protocol fires directly (``execute(..., fut=...)``): no Future, no
     loop hop between the reply and the callbacks. It also quacks like a Future for the core
     (``done``/``set_result``/``set_exception``) and can be awaited from an asyncio Task.
@@ -48,11 +95,6 @@ class ReplyDeferred(Deferred):
     def cancelled(self) -> bool:
         """Cancelled before its reply came (a pipeline shows CancelledError in its place)."""
         return self._cancelled
-
-    def __await__(self) -> Any:
-        if asyncio.current_task() is not None:  # inside a core helper's Task
-            return self.asFuture(asyncio.get_running_loop()).__await__()
-        return super().__await__()
 
 
 def register_twin(core_cls: type, make: Callable[[Any], Any]) -> None:

@@ -11,9 +11,15 @@ How this works
   are in, ``factory.deferred`` fires with ``factory.handler``. The handler runs every command on
   a connection of ``factory.pool`` and waits for one while none is up (txredisapi's behaviour),
   unless reconnecting was stopped: then it fails with ``ConnectionError("Not connected")``.
-* ``reconnect = False`` (or ``continueTrying = 0``): the first failed attempt errbacks
-  ``factory.deferred`` and a lost connection is not replaced. ``stopTrying()`` keeps live
-  connections; ``disconnect()`` closes everything and fires when the pool is empty.
+* ``reconnect = False`` (or ``continueTrying = 0``): the first failed attempt is final: it
+  errbacks ``factory.deferred`` (a non-lazy pool also closes the connections it made, since
+  nobody will ever get the handler to close them) and a lost connection is not replaced.
+  ``stopTrying()`` keeps live connections; ``disconnect()`` closes everything, cancels a pending
+  reconnection and fires when the pool is empty.
+* No asyncio here: Deferreds fire from the transport's callbacks and every timer is on
+  ``self.clock`` (``ReconnectingClientFactory``'s attribute; the global reactor when None), so a
+  factory runs on any reactor, ``MemoryReactorClock`` included. With a clock set, the protocols
+  it builds schedule their reply timeouts on it too.
 """
 
 from __future__ import annotations
@@ -22,8 +28,8 @@ import math
 from typing import Any, Callable, Optional, cast
 
 from twisted.application.internet import ClientService
-from twisted.internet import protocol
-from twisted.internet.defer import Deferred, fail, gatherResults, succeed
+from twisted.internet import error, protocol
+from twisted.internet.defer import CancelledError, Deferred, fail, gatherResults, succeed
 from twisted.python import log
 from twisted.python.failure import Failure
 
@@ -32,6 +38,7 @@ from txredis_aio.connection import check_dbid, retry_delay
 from txredis_aio.errors import ConnectError, ConnectionError
 from txredis_aio.pool import BLOCKING_NAMES, check_poolsize, is_blocking_request
 
+from ._scripting import DeferredScripting
 from .handlers import ConnectionHandler, Sentinel
 from .protocol import RedisProtocol, _AwaitableDeferred
 from .pubsub import MonitorProtocol, SubscriberProtocol
@@ -82,8 +89,23 @@ class RedisFactory(protocol.ReconnectingClientFactory):
         p = self.protocol(self.charset, replyTimeout=self.replyTimeout, password=self.password,
                           dbid=self.dbid, convertNumbers=self.convertNumbers, username=self.username)
         p.factory = self
-        self.resetDelay()
+        if self.clock is not None and self.clock is not _global_reactor():
+            p.callLater = self.clock.callLater  # else the class's (patchable) callLater
+        # resetDelay() without its ``continueTrying = 1``: a factory told not to reconnect
+        # (``continueTrying = False`` before connectTCP, as ≤1.5 code does) stays so.
+        self.delay = self.initialDelay
+        self.retries = 0
+        self._callID = None
         return p
+
+    def _reactor(self) -> Any:
+        """Where this factory's timers go: ``self.clock``, else the global reactor."""
+        return self.clock if self.clock is not None else _global_reactor()
+
+    def _soon(self, fn: Callable[[], Any]) -> None:
+        """Run ``fn`` on the next reactor turn (ClientService may not be stopped from its own
+        callbacks)."""
+        self._reactor().callLater(0, fn)
 
     def addConnection(self, conn: Any) -> None:
         """A protocol finished its handshake: into the pool (closed at once after disconnect())."""
@@ -108,7 +130,7 @@ class RedisFactory(protocol.ReconnectingClientFactory):
             self.size = len(self.pool)
         svc = getattr(conn, "_service", None)
         if svc is not None and not self._may_reconnect():
-            _later(svc.stopService)
+            self._soon(svc.stopService)
         if not self.pool:
             waiters, self._empty_waiters = self._empty_waiters, []
             for d in waiters:
@@ -117,7 +139,16 @@ class RedisFactory(protocol.ReconnectingClientFactory):
                 self._fail_waiting()
 
     def _may_reconnect(self) -> bool:
-        return bool(self.reconnect and self.continueTrying and not self.stopped)
+        """Whether a failed or lost connection will be tried again.
+
+        ``stopTrying()`` sets ``continueTrying = 0`` (``ReconnectingClientFactory``) and
+        ``stopped`` (1.6). A subclass may make ``continueTrying`` a constant (a descriptor that
+        ignores the assignment) to keep ``connectTCP`` reconnecting even after a failed AUTH;
+        so ``stopped`` only rules the ``startConnecting`` services, as in txredisapi 1.6.
+        """
+        if not (self.reconnect and self.continueTrying) or self.disconnectCalled:
+            return False
+        return not (self.stopped and self._services)
 
     def _fail_waiting(self) -> None:
         waiting, self._waiting = self._waiting, []
@@ -134,8 +165,11 @@ class RedisFactory(protocol.ReconnectingClientFactory):
         if not self._may_reconnect():
             self._fail_waiting()
 
-    def getConnection(self, peek: bool = False) -> Deferred:
-        """A Deferred of a ready connection (the least busy); waits while none is up."""
+    def getConnection(self, peek: bool = False, put_back: bool = False) -> Deferred:
+        """A Deferred of a ready connection (the least busy); waits while none is up.
+
+        ``put_back`` is txredisapi ≤1.5's name for ``peek``; neither leases (compatibility W9).
+        """
         if self.pool:
             return succeed(min(self.pool, key=lambda p: len(p._slots)))
         if self.disconnectCalled or (self.size == 0 and not self._may_reconnect()):
@@ -155,10 +189,25 @@ class RedisFactory(protocol.ReconnectingClientFactory):
     # -- ReconnectingClientFactory (≤1.5 use) --------------------------------------------------
 
     def clientConnectionFailed(self, connector: Any, reason: Failure) -> None:
-        if not self.isLazy and self.deferred is not None:
-            self.connectionError(f"Redis error: could not connect: {reason.getErrorMessage()}")
+        if self.disconnectCalled or reason.check(error.UserError):
+            # stopped by disconnect()/stopTrying() (connector.stopConnecting): not a failure
+            if not self.pool and not self._may_reconnect():
+                self._fail_waiting()
+            return
+        why = f"Redis error: could not connect: {reason.getErrorMessage()}"
         if self._may_reconnect():
+            if not self.isLazy and self.deferred is not None:
+                self.connectionError(why)  # compatibility W8; the retry goes on
             protocol.ReconnectingClientFactory.clientConnectionFailed(self, connector, reason)
+        else:
+            self._gave_up(why)
+
+    def _gave_up(self, why: str) -> None:
+        """An attempt failed and none follows: report it; a non-lazy pool that can never be
+        complete closes what it made (nobody will get the handler to close it)."""
+        if not self.isLazy and self.deferred is not None:
+            self.disconnect()
+        self.connectionError(why)
 
     def clientConnectionLost(self, connector: Any, reason: Failure) -> None:
         if self._may_reconnect():
@@ -173,7 +222,8 @@ class RedisFactory(protocol.ReconnectingClientFactory):
     def startConnecting(self, endpoint: Any) -> None:
         """Keep ``poolsize`` connections to ``endpoint`` (txredisapi 1.6's way to connect)."""
         for _ in range(self.poolsize):
-            svc = ClientService(endpoint, cast(Any, self), retryPolicy=self.retryDelay)
+            svc = ClientService(endpoint, cast(Any, self), retryPolicy=self.retryDelay,
+                                clock=self.clock)
 
             def bind(p: Any, svc: ClientService = svc) -> None:
                 p._service = svc
@@ -184,26 +234,44 @@ class RedisFactory(protocol.ReconnectingClientFactory):
             svc.whenConnected(failAfterFailures=1).addErrback(self._attempt_failed_later, svc)
 
     def _attempt_failed_later(self, f: Failure, svc: ClientService) -> None:
-        _later(lambda: self._attempt_failed(f, svc))
+        if f.check(CancelledError):  # the service was stopped: not a connection problem
+            return
+        self._soon(lambda: self._attempt_failed(f, svc))
 
     def _attempt_failed(self, f: Failure, svc: ClientService) -> None:
         # Runs on a later reactor turn: user callbacks it fires may stop the services.
         if self.disconnectCalled:
             return
-        if not self._may_reconnect():
-            svc.stopService()
-        if self.deferred is not None and not self.isLazy:
-            self.connectionError(f"Redis error: could not connect: {f.getErrorMessage()}")
-        elif not self._may_reconnect():
-            self._fail_waiting()
+        why = f"Redis error: could not connect: {f.getErrorMessage()}"
+        if self._may_reconnect():
+            if self.deferred is not None and not self.isLazy:
+                self.connectionError(why)  # compatibility W8; the service goes on retrying
+            return
+        svc.stopService()
+        self._gave_up(why)
 
     def stopTrying(self) -> Deferred:
-        """Do not reconnect any more; live connections stay up."""
+        """Do not reconnect any more (a scheduled reconnection is cancelled); live connections
+        stay up."""
         self.stopped = True
-        protocol.ReconnectingClientFactory.stopTrying(self)
-        if not self.pool:
+        try:
+            protocol.ReconnectingClientFactory.stopTrying(self)
+        except AttributeError:  # ``continueTrying`` is a read-only property of a subclass
+            self._stop_reconnecting()
+        if not self.pool and not self._may_reconnect():
             self._fail_waiting()
         return succeed(None)
+
+    def _stop_reconnecting(self) -> None:
+        """``ReconnectingClientFactory.stopTrying`` without assigning ``continueTrying``."""
+        if self._callID is not None:
+            self._callID.cancel()
+            self._callID = None
+        if self.connector is not None:
+            try:
+                self.connector.stopConnecting()
+            except error.NotConnectingError:
+                pass
 
     def disconnect(self) -> Deferred:
         """Stop reconnecting and close every connection; fires when the pool is empty."""
@@ -248,7 +316,7 @@ Sentinel.master_for.__defaults__ = (SentinelConnectionFactory, None, 1)
 Sentinel.slave_for.__defaults__ = (SentinelConnectionFactory, None, 1)
 
 
-class FactoryCore(Commands):
+class FactoryCore(DeferredScripting, Commands):
     """The core of a handler made by ``RedisFactory``: runs commands on the factory's pool."""
 
     def __init__(self, factory: RedisFactory) -> None:
@@ -306,11 +374,10 @@ class FactoryCore(Commands):
         return pending if pending is not None else succeed(handler)
 
 
-def _later(fn: Callable[[], Any]) -> None:
-    """Run ``fn`` on the next reactor turn (ClientService may not be stopped from its own callbacks)."""
+def _global_reactor() -> Any:
     from twisted.internet import reactor
 
-    reactor.callLater(0, fn)  # type: ignore[attr-defined,arg-type,unused-ignore]
+    return reactor
 
 
 def _failed(f: Failure) -> Deferred:

@@ -19,9 +19,8 @@ How this works
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 import hiredis
 from twisted.internet import reactor
@@ -51,6 +50,8 @@ from txredis_aio.pool import BLOCKING_NAMES, is_blocking_request
 from txredis_aio.transaction import _convert_all
 
 from ._commands import DeferredCommands
+from ._defer import AwaitableDeferred
+from ._scripting import DeferredScripting
 
 __all__ = ["BaseRedisProtocol", "HiredisProtocol", "LineReceiver", "RedisProtocol"]
 
@@ -58,20 +59,18 @@ __all__ = ["BaseRedisProtocol", "HiredisProtocol", "LineReceiver", "RedisProtoco
 _TX_CONTROL = frozenset({"EXEC", "DISCARD", "MULTI", "WATCH", "exec", "discard", "multi", "watch"})
 
 
-class _AwaitableDeferred(Deferred):
-    """A Deferred that an asyncio Task can also await (core helpers wrap replies in Tasks)."""
-
-    def __await__(self) -> Any:
-        if asyncio.current_task() is not None:
-            return self.asFuture(asyncio.get_running_loop()).__await__()
-        return super().__await__()
+# A Deferred that Twisted-driven coroutines and asyncio Tasks (core helpers) can both await.
+_AwaitableDeferred = AwaitableDeferred
 
 
-class _ProtocolCore(Commands):
+class _ProtocolCore(DeferredScripting, Commands):
     """The core's command methods, sending on one Twisted protocol."""
 
     def __init__(self, proto: BaseRedisProtocol) -> None:
         self._proto = proto
+
+    def _script_shas(self) -> set[str]:
+        return self._proto.script_hashes  # per connection, emptied when it is lost (txredisapi)
 
     def _execute(self, *args: Any, convert: Any = None) -> Any:
         timed = not (args and args[0] in BLOCKING_NAMES and is_blocking_request(args))
@@ -97,9 +96,74 @@ class _ProtocolMeta(type):
 
 
 class LineReceiver(Protocol, metaclass=_ProtocolMeta):
-    """txredisapi's base class name; holds ``callLater``, which tests replace with a Clock's."""
+    """txredisapi's line receiver: ``callLater`` (tests replace it with a Clock's), line and raw
+    modes for protocols that subclass it directly.
+
+    In line mode each ``delimiter``-terminated line goes to ``lineReceived`` decoded as UTF-8; a
+    line (or unterminated buffer) longer than ``MAX_LENGTH`` goes to ``lineLengthExceeded``,
+    which closes the connection. In raw mode bytes go to ``rawDataReceived``. The Redis protocols
+    below parse with hiredis in their own ``dataReceived``: modes and ``MAX_LENGTH`` do not apply
+    to them (compatibility W10).
+    """
 
     callLater: Any = reactor.callLater
+    line_mode = 1
+    delimiter = b"\r\n"
+    MAX_LENGTH = 16384
+    _line_buffer = b""
+
+    def clearLineBuffer(self) -> bytes:
+        """Drop the received bytes not handled yet, and return them."""
+        buffered, self._line_buffer = self._line_buffer, b""
+        return buffered
+
+    def dataReceived(self, data: bytes) -> Any:
+        self._line_buffer += data
+        while self.line_mode:
+            buffered = self._line_buffer
+            line, sep, rest = buffered.partition(self.delimiter)
+            if len(line) > self.MAX_LENGTH:
+                self._line_buffer = b""
+                return self.lineLengthExceeded(buffered)
+            if not sep:
+                return None
+            self._line_buffer = rest  # what lineReceived sees through clearLineBuffer()
+            why = self.lineReceived(line.decode())
+            transport: Any = self.transport
+            if why or (transport is not None and transport.disconnecting):
+                return why
+        raw, self._line_buffer = self._line_buffer, b""
+        return self.rawDataReceived(raw) if raw else None
+
+    def setLineMode(self, extra: bytes = b"") -> Any:
+        """Back to line mode; ``extra`` (bytes that came after the raw part) is parsed at once."""
+        self.line_mode = 1
+        if extra:
+            self._line_buffer = extra + self._line_buffer
+            return self.dataReceived(b"")
+        return None
+
+    def setRawMode(self) -> None:
+        """Hand what follows to ``rawDataReceived`` until ``setLineMode()``."""
+        self.line_mode = 0
+
+    def lineReceived(self, line: str) -> Any:
+        """Override: one line, without its delimiter."""
+        raise NotImplementedError
+
+    def rawDataReceived(self, data: bytes) -> Any:
+        """Override: bytes received in raw mode."""
+        raise NotImplementedError
+
+    def sendLine(self, line: Union[str, bytes]) -> None:
+        """Write ``line`` (a str is UTF-8 encoded) and the delimiter."""
+        transport: Any = self.transport
+        transport.write((line.encode() if isinstance(line, str) else line) + self.delimiter)
+
+    def lineLengthExceeded(self, line: bytes) -> Any:
+        """A line longer than ``MAX_LENGTH``: close the connection."""
+        transport: Any = self.transport
+        return transport.loseConnection()
 
 
 class BaseRedisProtocol(LineReceiver, DeferredCommands):

@@ -283,3 +283,55 @@ def test_import_installs_the_asyncio_reactor() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                          cwd=str(ROOT), env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert out.stdout.strip() == "AsyncioSelectorReactor", out.stderr
+
+
+class _Lines(redis.LineReceiver):
+    """Records lines and raw chunks; ``RAW n`` switches to raw mode for the next n bytes."""
+
+    def __init__(self) -> None:
+        self.got: list[Any] = []
+        self.raw_left = 0
+
+    def lineReceived(self, line: str) -> None:
+        self.got.append(("line", line))
+        if line.startswith("RAW "):
+            self.raw_left = int(line[4:])
+            self.setRawMode()
+
+    def rawDataReceived(self, data: bytes) -> None:
+        self.got.append(("raw", data[:self.raw_left]))
+        self.setLineMode(data[self.raw_left:])
+
+
+def test_line_receiver_line_and_raw_modes() -> None:
+    """txredisapi's LineReceiver: lines arrive UTF-8 decoded; after ``setRawMode()`` bytes go to
+    ``rawDataReceived``; ``setLineMode(extra)`` parses the rest at once; ``clearLineBuffer()``
+    returns (and drops) the unparsed bytes; ``sendLine`` appends ``delimiter``. The Redis
+    protocols carry the same attributes."""
+    p = _Lines()
+    t = StringTransport()
+    p.makeConnection(t)
+    p.dataReceived("héllo\r\nRAW 3\r\nabcnext\r\npart".encode())
+    assert p.got == [("line", "héllo"), ("line", "RAW 3"), ("raw", b"abc"), ("line", "next")]
+    assert p.clearLineBuffer() == b"part" and p.clearLineBuffer() == b""
+    p.sendLine("ok")
+    p.sendLine(b"x")
+    assert t.value() == b"ok\r\nx\r\n"
+    rp = redis.RedisProtocol()
+    assert isinstance(rp, redis.LineReceiver)
+    assert (rp.delimiter, rp.MAX_LENGTH, rp.line_mode) == (b"\r\n", 16384, 1)
+    for name in ("setRawMode", "setLineMode", "clearLineBuffer", "sendLine", "lineLengthExceeded"):
+        assert callable(getattr(rp, name))
+
+
+def test_line_receiver_max_length_closes_the_connection() -> None:
+    """A line, or an unterminated buffer, longer than ``MAX_LENGTH`` goes to
+    ``lineLengthExceeded``, which closes the connection."""
+    p = _Lines()
+    p.MAX_LENGTH = 4
+    t = StringTransport()
+    p.makeConnection(t)
+    p.dataReceived(b"abcd\r\nab")
+    assert p.got == [("line", "abcd")] and not t.disconnecting
+    p.dataReceived(b"cde")
+    assert t.disconnecting and p.clearLineBuffer() == b""

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import os
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 ROOT = Path(__file__).resolve().parents[2]
 README_DIR = Path(__file__).resolve().parent / "readme"
@@ -65,3 +68,26 @@ def run_example(name: str, on_line: Optional[Callable[[str], None]] = None,
     out = "".join(lines)
     assert proc.returncode == 0, f"exit {proc.returncode}\n{out}{log}"
     return out
+
+
+@contextmanager
+def no_running_loop() -> Iterator[None]:
+    """No asyncio loop is running, as in a program on another reactor (pytest-twisted runs each
+    test inside the asyncio reactor, whose loop would otherwise count as running)."""
+    saved = asyncio.events._get_running_loop()
+    asyncio.events._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio.events._set_running_loop(saved)
+
+
+def without_asyncio_loop(test: Callable[[], None]) -> Callable[[], None]:
+    """Run the test's body with no asyncio loop running."""
+
+    @functools.wraps(test)
+    def run() -> None:
+        with no_running_loop():
+            test()
+
+    return run
