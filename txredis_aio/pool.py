@@ -250,7 +250,11 @@ class Pool:
         """``pick()``, or None while commands wait in the backlog or every shared connection is
         full (it is then marked ``saturated``: it will say when it drains)."""
         if self._backlog:
-            return None
+            for p in self._shared:  # the backlog first, in order, onto any connection with room
+                if not p.full():
+                    self._dispatch_backlog(p)
+            if self._backlog:
+                return None
         proto = self.pick()
         if proto is None or not (proto.write_blocked or len(proto._pending) >= proto.max_inflight):
             return proto
