@@ -337,13 +337,14 @@ class ConnectionSlot:
             steps.append(
                 ("set client name", proto.execute(("CLIENT", "SETNAME", cfg.client_name), None, False))
             )
-        # Who we talk to and who is calling, in the same write; a server without HELLO (Redis < 6)
-        # or CLIENT SETINFO (< 7.2), or an ACL that denies them, is tolerated silently.
-        hello = proto.execute(("HELLO",), None, False)
-        hello.add_done_callback(retrieved)
+        # Who is calling and who we talk to, in the same write; a server without CLIENT SETINFO
+        # (< 7.2) or HELLO (Redis < 6), or an ACL that denies them, is tolerated silently. HELLO
+        # goes last: once its reply is in, every handshake reply is (none is left pending).
         if cfg.client_setinfo:
             for attr, value in (("LIB-NAME", cfg.lib_name), ("LIB-VER", __version__)):
                 proto.execute(("CLIENT", "SETINFO", attr, value), None, False).add_done_callback(retrieved)
+        hello = proto.execute(("HELLO",), None, False)
+        hello.add_done_callback(retrieved)
         for what, fut in steps:
             try:
                 await fut

@@ -20,6 +20,7 @@ from tests.integration._cmd_helpers import (
     server_of,
 )
 from txredis_aio._requests import is_blocking_request
+from txredis_aio.cluster_testing import cluster_port
 from txredis_aio.connection import ConnectionConfig
 from txredis_aio.factories import make_handler
 from txredis_aio.testing import RedisServer
@@ -466,7 +467,7 @@ async def test_cluster_slot_stats(r) -> None:
     if not (is_valkey(r, (8, 0)) or is_redis(r, (8, 2))):
         await assert_unsupported(r, lambda: r.cluster_slot_stats(slotsrange=(0, 1)))
         return
-    with RedisServer(args=["--cluster-enabled", "yes"]) as node:
+    with RedisServer(port=cluster_port(), args=["--cluster-enabled", "yes"]) as node:  # bus port +10000
         async with connect(node) as c:
             assert await c.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383) == "OK"
             assert await c.config_set("cluster-slot-stats-enabled", "yes") == "OK"
