@@ -3,6 +3,8 @@
 Non-lazy functions return a Deferred that fires with the handler once all ``poolsize``
 connections are ready (or errbacks with the connect error, a ``ValueError`` as txredisapi's);
 lazy ones return the handler at once. Keyword-only extras: ``use_ssl``, ``client_name``.
+TCP host names are resolved by the reactor's ``nameResolver`` before each connect attempt when
+one other than Twisted's default is installed (``_resolve``; compatibility W16).
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ from typing import Any, Optional
 from twisted.internet.defer import Deferred
 
 from txredis_aio import factories as core
+from txredis_aio.client import ConnectionHandler as CoreConnectionHandler
+from txredis_aio.connection import ConnectionConfig
+from txredis_aio.pool import Pool, check_poolsize
 
 from . import _reactor
+from ._resolve import resolve_with_twisted
 from ._tls import to_ssl_option
-from .handlers import ConnectionHandler, UnixConnectionHandler, fast
+from .handlers import ConnectionHandler, DeferredCoreHandler, UnixConnectionHandler, fast
 
 __all__ = [
     "ClusterConnection",
@@ -48,12 +54,36 @@ def _tcp(lazy: bool, host: str, port: int, dbid: Optional[int], poolsize: int, r
          connectTimeout: Optional[float], replyTimeout: Optional[float], convertNumbers: bool,
          username: Optional[str], use_ssl: bool, client_name: Optional[str]) -> Any:
     _reactor.loop()
-    h = ConnectionHandler(fast(core.lazyConnectionPool(
-        host, port, dbid, poolsize, reconnect, charset, password,
-        to_ssl_option(ssl_context_factory), connectTimeout, replyTimeout, convertNumbers,
-        username, use_ssl=use_ssl, client_name=client_name,
-    )))
+    cfg = ConnectionConfig(
+        host=host, port=port, dbid=dbid, reconnect=reconnect, charset=charset,
+        password=password, username=username, tls=to_ssl_option(ssl_context_factory) or use_ssl,
+        connect_timeout=connectTimeout, reply_timeout=replyTimeout,
+        convert_numbers=convertNumbers, client_name=client_name,
+    )
+    h = ConnectionHandler(DeferredCoreHandler(_pool(cfg, poolsize)))
     return h if lazy else h._connecting()
+
+
+def _pool(cfg: ConnectionConfig, poolsize: int) -> Pool:
+    """The core pool of one TCP server, its host name resolved by the reactor (``_resolve``)."""
+    hook = resolve_with_twisted(cfg)
+    pool = _backoff(Pool(cfg, poolsize))
+    if hook is not None:
+        pool.on_ready.append(hook.ready)
+    return pool
+
+
+def _backoff(pool: Pool) -> Pool:
+    """Reconnect backoff from ``RedisFactory``'s class attributes, as txredisapi's connection
+    functions (built on it) had: a subclass or a test patching them is obeyed. The defaults
+    are the core's."""
+    from .factory import RedisFactory
+
+    pool.initialDelay = RedisFactory.initialDelay
+    pool.maxDelay = RedisFactory.maxDelay
+    pool.factor = RedisFactory.factor
+    pool.jitter = RedisFactory.jitter
+    return pool
 
 
 def _unix(lazy: bool, path: str, dbid: Optional[int], poolsize: int, reconnect: bool,
@@ -65,6 +95,7 @@ def _unix(lazy: bool, path: str, dbid: Optional[int], poolsize: int, reconnect: 
         path, dbid, poolsize, reconnect, charset, password, connectTimeout, replyTimeout,
         convertNumbers, username, client_name=client_name,
     )))
+    _backoff(h._core._pool)
     return h if lazy else h._connecting()
 
 
@@ -181,12 +212,20 @@ def _sharded(lazy: bool, unix: bool, nodes: Any, dbid: Optional[int], poolsize: 
             nodes, dbid, poolsize, reconnect, charset, password, connectTimeout, replyTimeout,
             convertNumbers, username, client_name=client_name,
         ))
+        for node in h._core.nodes:
+            _backoff(node._pool)
     else:
-        h = ShardedConnectionHandler(sharding.lazyShardedConnectionPool(
-            nodes, dbid, poolsize, reconnect, charset, password,
-            to_ssl_option(ssl_context_factory), connectTimeout, replyTimeout, convertNumbers,
-            username, use_ssl=use_ssl, client_name=client_name,
-        ))
+        addrs = sharding._parse_hosts(nodes)
+        check_poolsize(poolsize)
+        tls = to_ssl_option(ssl_context_factory) or use_ssl
+        configs = [ConnectionConfig(
+            host=host[1:-1] if host.startswith("[") else host, port=port, dbid=dbid,
+            reconnect=reconnect, charset=charset, password=password, username=username, tls=tls,
+            connect_timeout=connectTimeout, reply_timeout=replyTimeout,
+            convert_numbers=convertNumbers, client_name=client_name,
+        ) for host, port in addrs]
+        h = ShardedConnectionHandler(sharding.ShardedConnectionHandler(
+            [CoreConnectionHandler(_pool(c, poolsize)) for c in configs]))
     return h if lazy else h._connecting()
 
 

@@ -11,6 +11,16 @@ How this works
   are in, ``factory.deferred`` fires with ``factory.handler``. The handler runs every command on
   a connection of ``factory.pool`` and waits for one while none is up (txredisapi's behaviour),
   unless reconnecting was stopped: then it fails with ``ConnectionError("Not connected")``.
+* Leases (txredisapi's ``getConnection(peek=False)``): ``multi``/``watch``/``pipeline`` and
+  blocking requests (BLPOP, XREAD BLOCK, WAIT... as the core's ``is_blocking_request``) take a
+  connection of the pool for themselves; a blocking command gives it back when its reply has
+  arrived (not when its caller cancels), a transaction when the protocol sends EXEC or DISCARD,
+  or UNWATCH outside MULTI, a pipeline when ``execute_pipeline()`` writes it. Ordinary commands
+  pick the least busy connection that is not leased. With every connection leased, both wait
+  (FIFO for leases; a connection given back first takes the waiting commands, then goes to the
+  next lease): bounded by ``replyTimeout`` when set (``TimeoutError``, nothing sent), as the
+  core's pools. A ``multi()``/``watch()`` that failed or was cancelled sends DISCARD/UNWATCH
+  and gives the connection back.
 * ``reconnect = False`` (or ``continueTrying = 0``): the first failed attempt is final: it
   errbacks ``factory.deferred`` (a non-lazy pool also closes the connections it made, since
   nobody will ever get the handler to close them) and a lost connection is not replaced.
@@ -25,6 +35,7 @@ How this works
 from __future__ import annotations
 
 import math
+from collections import deque
 from typing import Any, Callable, Optional, cast
 
 from twisted.application.internet import ClientService
@@ -35,8 +46,8 @@ from twisted.python.failure import Failure
 
 from txredis_aio.commands import Commands
 from txredis_aio.connection import check_dbid, retry_delay
-from txredis_aio.errors import ConnectError, ConnectionError
-from txredis_aio.pool import BLOCKING_NAMES, check_poolsize, is_blocking_request
+from txredis_aio.errors import ConnectError, ConnectionError, TimeoutError
+from txredis_aio.pool import check_poolsize, is_blocking_request
 
 from ._scripting import DeferredScripting
 from .handlers import ConnectionHandler, Sentinel
@@ -79,7 +90,10 @@ class RedisFactory(protocol.ReconnectingClientFactory):
         self.disconnectCalled = False
         self.deferred: Optional[Deferred] = Deferred()
         self._services: list[ClientService] = []
-        self._waiting: list[Deferred] = []
+        self._service_conns: dict[ClientService, Any] = {}  # the connection each service made
+        self._waiting: list[Deferred] = []  # commands waiting for a connection that is not leased
+        self._leased: set[Any] = set()  # connections of ``pool`` taken exclusively
+        self._lease_waiters: deque[Deferred] = deque()
         self._empty_waiters: list[Deferred] = []
         self.handler = handler(self)
 
@@ -116,9 +130,7 @@ class RedisFactory(protocol.ReconnectingClientFactory):
             return
         self.pool.append(conn)
         self.size = len(self.pool)
-        waiting, self._waiting = self._waiting, []
-        for d in waiting:
-            d.callback(conn)
+        self._serve(conn)
         if self.deferred is not None and self.size >= self.poolsize:
             d, self.deferred = self.deferred, None
             d.callback(self.handler)
@@ -128,6 +140,7 @@ class RedisFactory(protocol.ReconnectingClientFactory):
         if conn in self.pool:
             self.pool.remove(conn)
             self.size = len(self.pool)
+        self._leased.discard(conn)
         svc = getattr(conn, "_service", None)
         if svc is not None and not self._may_reconnect():
             self._soon(svc.stopService)
@@ -152,8 +165,11 @@ class RedisFactory(protocol.ReconnectingClientFactory):
 
     def _fail_waiting(self) -> None:
         waiting, self._waiting = self._waiting, []
+        waiting += self._lease_waiters
+        self._lease_waiters.clear()
         for d in waiting:
-            d.errback(Failure(ConnectionError("Not connected")))
+            if not d.called:
+                d.errback(Failure(ConnectionError("Not connected")))
 
     def connectionError(self, why: str) -> None:
         """Connecting or the handshake failed: errback ``deferred`` (a ValueError, as txredisapi)."""
@@ -166,17 +182,90 @@ class RedisFactory(protocol.ReconnectingClientFactory):
             self._fail_waiting()
 
     def getConnection(self, peek: bool = False, put_back: bool = False) -> Deferred:
-        """A Deferred of a ready connection (the least busy); waits while none is up.
+        """A Deferred of a ready connection that is not leased (the least busy); waits while
+        there is none.
 
-        ``put_back`` is txredisapi ≤1.5's name for ``peek``; neither leases (compatibility W9).
+        ``put_back`` is txredisapi ≤1.5's name for ``peek``. Neither takes the connection
+        exclusively (compatibility W9): the handler's leases are its own, given back by the
+        protocol when the transaction, pipeline or blocking command ends.
         """
-        if self.pool:
-            return succeed(min(self.pool, key=lambda p: len(p._slots)))
-        if self.disconnectCalled or (self.size == 0 and not self._may_reconnect()):
+        return self._shared()
+
+    def _free(self) -> list[Any]:
+        return [p for p in self.pool if p not in self._leased] if self._leased else self.pool
+
+    def _hopeless(self) -> bool:
+        """No connection, and none coming: waiting would be forever."""
+        return not self.pool and (self.disconnectCalled or not self._may_reconnect())
+
+    def _shared(self) -> Deferred:
+        """A Deferred of the least busy connection that is not leased (see getConnection)."""
+        free = self._free()
+        if free:
+            return succeed(free[0] if len(free) == 1 else min(free, key=lambda p: len(p._slots)))
+        if self._hopeless():
             return fail(ConnectionError("Not connected"))
+        return self._wait(self._waiting)
+
+    def _lease(self) -> Deferred:
+        """A Deferred of a connection taken exclusively (FIFO behind earlier lease requests);
+        ``_release`` gives it back."""
+        waiters = self._lease_waiters
+        while waiters and waiters[0].called:  # cancelled or timed out
+            waiters.popleft()
+        if not waiters:
+            free = self._free()
+            if free:
+                conn = free[0] if len(free) == 1 else min(free, key=lambda p: len(p._slots))
+                self._leased.add(conn)
+                return succeed(conn)
+        if self._hopeless():
+            return fail(ConnectionError("Not connected"))
+        return self._wait(waiters)
+
+    def _wait(self, queue: Any) -> Deferred:
+        """Queue a waiter; while it waits for a lease to end, bounded by ``replyTimeout``."""
         d: Deferred = Deferred()
-        self._waiting.append(d)
+        queue.append(d)
+        if self.pool and self.replyTimeout is not None:
+            timer = self._reactor().callLater(self.replyTimeout, self._wait_expired, d)
+
+            def stop(result: Any) -> Any:
+                if timer.active():
+                    timer.cancel()
+                return result
+
+            d.addBoth(stop)
         return d
+
+    def _wait_expired(self, d: Deferred) -> None:
+        if not d.called:
+            d.errback(Failure(TimeoutError(
+                f"No connection free within replyTimeout ({self.replyTimeout} s): every one is "
+                "leased (transaction, pipeline, blocking command); nothing was sent")))
+
+    def _release(self, conn: Any) -> None:
+        """A lease ended: the connection serves the waiting commands, then the next lease."""
+        if conn not in self._leased:
+            return
+        self._leased.discard(conn)
+        if conn in self.pool and conn.connected:
+            self._serve(conn)
+
+    def _serve(self, conn: Any) -> None:
+        """``conn`` is free (new, or given back): every waiting command runs on it, then the
+        first waiting lease takes it (txredisapi's ``PeekableQueue.put`` order)."""
+        waiting, self._waiting = self._waiting, []
+        for d in waiting:
+            if not d.called:
+                d.callback(conn)
+        waiters = self._lease_waiters
+        while waiters:
+            d = waiters.popleft()
+            if not d.called:
+                self._leased.add(conn)
+                d.callback(conn)
+                return
 
     def waitForEmptyPool(self) -> Deferred:
         """Fires when no connection is left."""
@@ -220,18 +309,48 @@ class RedisFactory(protocol.ReconnectingClientFactory):
         return retry_delay(attempt, self.initialDelay, self.factor, self.maxDelay, self.jitter)
 
     def startConnecting(self, endpoint: Any) -> None:
-        """Keep ``poolsize`` connections to ``endpoint`` (txredisapi 1.6's way to connect)."""
+        """Keep ``poolsize`` connections to ``endpoint`` (txredisapi 1.6's way to connect).
+
+        One ``ClientService`` per connection. Its first failed attempt is reported (the waiter
+        is registered before the service starts: an endpoint may fail synchronously). Once the
+        factory will not reconnect (``reconnect = False``, ``stopTrying()``), a service whose
+        connection is lost or whose attempt failed is stopped instead of retrying, even when the
+        protocol's ``connectionLost`` does not chain up (it then never reaches
+        ``delConnection``).
+        """
         for _ in range(self.poolsize):
-            svc = ClientService(endpoint, cast(Any, self), retryPolicy=self.retryDelay,
-                                clock=self.clock)
+            holder: list[ClientService] = []
 
-            def bind(p: Any, svc: ClientService = svc) -> None:
-                p._service = svc
+            def policy(attempt: int, holder: list[ClientService] = holder) -> float:
+                return self._service_retry(holder[0], attempt)
 
-            svc._prepareConnection = bind  # type: ignore[attr-defined]
+            def bind(p: Any, holder: list[ClientService] = holder) -> None:
+                p._service = holder[0]
+                self._service_conns[holder[0]] = p
+
+            svc = ClientService(endpoint, cast(Any, self), retryPolicy=policy, clock=self.clock,
+                                prepareConnection=bind)
+            holder.append(svc)
             self._services.append(svc)
-            svc.startService()
             svc.whenConnected(failAfterFailures=1).addErrback(self._attempt_failed_later, svc)
+            svc.startService()
+
+    def _service_retry(self, svc: ClientService, attempt: int) -> float:
+        """A service is about to schedule attempt ``attempt`` (after a failure or a loss)."""
+        if not self._may_reconnect():
+            self._soon(svc.stopService)
+        return self.retryDelay(attempt)
+
+    def _stop_idle_services(self) -> None:
+        """Stop the services without a live connection (``stopTrying()``: live ones stay)."""
+        for svc in self._services:
+            if not svc.running:
+                continue
+            conn = self._service_conns.get(svc)
+            transport = getattr(conn, "transport", None)
+            if transport is None or getattr(transport, "disconnected", False) or not getattr(
+                    transport, "connected", True):
+                svc.stopService()
 
     def _attempt_failed_later(self, f: Failure, svc: ClientService) -> None:
         if f.check(CancelledError):  # the service was stopped: not a connection problem
@@ -258,6 +377,9 @@ class RedisFactory(protocol.ReconnectingClientFactory):
             protocol.ReconnectingClientFactory.stopTrying(self)
         except AttributeError:  # ``continueTrying`` is a read-only property of a subclass
             self._stop_reconnecting()
+        if self._services:
+            # Not from inside connectionMade: the endpoint is still finishing that connection.
+            self._soon(self._stop_idle_services)
         if not self.pool and not self._may_reconnect():
             self._fail_waiting()
         return succeed(None)
@@ -323,24 +445,67 @@ class FactoryCore(DeferredScripting, Commands):
         self._factory = factory
 
     def _on_connection(self, fn: Callable[[Any], Any]) -> Any:
-        d = self._factory.getConnection(peek=True)
-        if d.called:
-            conn: list[Any] = []
-            d.addBoth(conn.append)
-            got = conn[0]
-            if isinstance(got, Failure):
-                return _failed(got)
-            return fn(got)
-        out = _AwaitableDeferred()
-        d.addCallback(fn).chainDeferred(out)
-        return out
+        """``fn(conn)`` on a connection that is not leased (at once when there is one)."""
+        return _run_on(self._factory._shared(), fn)
+
+    def _on_lease(self, fn: Callable[[Any], Any]) -> Any:
+        """``fn(conn)`` on a connection taken exclusively; ``fn`` sees to its release."""
+        factory = self._factory
+
+        def leased(conn: Any) -> Any:
+            try:
+                return fn(conn)
+            except BaseException:
+                factory._release(conn)
+                raise
+
+        return _run_on(factory._lease(), leased)
+
+    def _blocking(self, args: tuple, convert: Any) -> Any:
+        """A blocking request on a leased connection, given back when its reply has arrived
+        (a caller that cancels does not end the lease: the server is still blocked on it)."""
+        factory = self._factory
+
+        def send(conn: Any) -> Deferred:
+            inner = conn._send(args, convert, False)
+            out = _AwaitableDeferred()
+
+            def done(result: Any) -> None:
+                factory._release(conn)
+                if not out.called:
+                    (out.errback if isinstance(result, Failure) else out.callback)(result)
+
+            inner.addBoth(done)
+            return out
+
+        return self._on_lease(send)
+
+    def _transaction(self, start: Callable[[Any], Deferred]) -> Any:
+        """MULTI/WATCH/pipeline on a leased connection; the protocol gives it back when the
+        transaction or pipeline ends, or at once when this start fails or is cancelled."""
+        factory = self._factory
+
+        def begin(conn: Any) -> Deferred:
+            conn._lease_end = factory._release
+            d = start(conn)
+
+            def failed(f: Failure) -> Failure:
+                conn._abandon_lease()
+                return f
+
+            return d.addErrback(failed)
+
+        return self._on_lease(begin)
 
     def _execute(self, *args: Any, convert: Any = None) -> Any:
-        timed = not (args and args[0] in BLOCKING_NAMES and is_blocking_request(args))
-        return self._on_connection(lambda p: p._send(args, convert, timed))
+        if is_blocking_request(args):
+            return self._blocking(args, convert)
+        return self._on_connection(lambda p: p._send(args, convert, True))
 
     def execute_command(self, *args: Any, post_proc: Optional[Callable[[Any], Any]] = None,
                         apply_timeout: bool = True) -> Any:
+        if is_blocking_request(args):
+            return self._blocking(args, post_proc)
         return self._on_connection(lambda p: p._send(args, post_proc, apply_timeout))
 
     def proxy(self, name: str) -> Callable[..., Deferred]:
@@ -358,15 +523,16 @@ class FactoryCore(DeferredScripting, Commands):
     def disconnect(self) -> Deferred:
         return self._factory.disconnect()
 
-    # The protocol's own transactions/pipelines (not exclusive: see the compatibility page).
+    # Transactions and pipelines lease a connection, as txredisapi's (compatibility W9); they
+    # fire with the protocol itself, as txredisapi's.
     def multi(self, keys: Any = None) -> Any:
-        return self._on_connection(lambda p: p.multi(keys))
+        return self._transaction(lambda p: p.multi(keys))
 
     def watch(self, keys: Any) -> Any:
-        return self._on_connection(lambda p: p.watch(keys))
+        return self._transaction(lambda p: p.watch(keys))
 
     def pipeline(self) -> Any:
-        return self._on_connection(lambda p: p.pipeline())
+        return self._transaction(lambda p: p.pipeline())
 
     def connected_deferred(self, handler: Any) -> Deferred:
         """Fires with the handler once the pool is full (txredisapi's ``handler._connected``)."""
@@ -378,6 +544,32 @@ def _global_reactor() -> Any:
     from twisted.internet import reactor
 
     return reactor
+
+
+def _run_on(got: Deferred, fn: Callable[[Any], Any]) -> Any:
+    """``fn(conn)`` once ``got`` fires with a connection: directly when it has fired (``fn``'s
+    own Deferred is returned), else a Deferred whose cancellation cancels the wait (nothing is
+    sent) or, once sent, ``fn``'s Deferred."""
+    if got.called:
+        box: list[Any] = []
+        got.addBoth(box.append)
+        if isinstance(box[0], Failure):
+            return _failed(box[0])
+        return fn(box[0])
+    current = [got]
+
+    def cancel(_: Deferred) -> None:
+        current[0].cancel()
+
+    def run(conn: Any) -> Any:
+        r = fn(conn)
+        if isinstance(r, Deferred):
+            current[0] = r
+        return r
+
+    out = _AwaitableDeferred(cancel)
+    got.addCallback(run).chainDeferred(out)
+    return out
 
 
 def _failed(f: Failure) -> Deferred:

@@ -101,6 +101,12 @@ class ConnectionHandler(gen.DeferredCommands, _mixin("HandlerMethods"), _Twin): 
         # A factory's handler reaches protocol-only methods (subscribe, monitor...) too.
         if not name.startswith("_") and "_factory" in self.__dict__:
             return self._core.proxy(name)
+        if name == "_factory" and "_core" in self.__dict__ and hasattr(self._core, "_pool"):
+            # txredisapi's handlers always had a factory: show the core pool that way.
+            from ._poolview import PoolFactory
+
+            view = self.__dict__["_pool_view"] = self.__dict__.get("_pool_view") or PoolFactory(self)
+            return view
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property

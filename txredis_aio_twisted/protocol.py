@@ -195,6 +195,9 @@ class BaseRedisProtocol(LineReceiver, DeferredCommands):
         self._tx_converts: list[Any] = []
         self.pipelining = False
         self._pipelined: list[tuple[bytes, Deferred]] = []
+        # Set by a factory's handler that leased this connection for a transaction or pipeline:
+        # called (once) with this protocol when it ends.
+        self._lease_end: Optional[Callable[[Any], None]] = None
         self._raw_requests = type(self).replyReceived is not BaseRedisProtocol.replyReceived
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -266,6 +269,7 @@ class BaseRedisProtocol(LineReceiver, DeferredCommands):
         self._lost = True
         self._ready = False
         self.connected = 0
+        self._lease_end = None
         self.script_hashes.clear()
         self._fail_all(ConnectionError("Lost connection"))
         waiters, self._disconnected_waiters = self._disconnected_waiters, []
@@ -313,7 +317,10 @@ class BaseRedisProtocol(LineReceiver, DeferredCommands):
                 raise WatchError("Transaction failed")
             return _convert_all(reply, converts, self._decode)
 
-        return self._send(("EXEC",), Raw(results), True)
+        try:
+            return self._send(("EXEC",), Raw(results), True)
+        finally:
+            self._end_lease()
 
     def discard(self) -> Deferred:
         """DISCARD the queued commands."""
@@ -321,13 +328,41 @@ class BaseRedisProtocol(LineReceiver, DeferredCommands):
             return fail(RedisError("Not in transaction"))
         self._tx_converts = []
         self.inMulti = self.inTransaction = False
-        return self._send(("DISCARD",), None, True)
+        try:
+            return self._send(("DISCARD",), None, True)
+        finally:
+            self._end_lease()
 
     def unwatch(self) -> Deferred:
         """UNWATCH; outside MULTI this ends the transaction state."""
-        if not self.inMulti:
-            self.inTransaction = False
-        return self._send(("UNWATCH",), None, True)
+        if self.inMulti:
+            return self._send(("UNWATCH",), None, True)
+        self.inTransaction = False
+        try:
+            return self._send(("UNWATCH",), None, True)
+        finally:
+            self._end_lease()
+
+    def _end_lease(self) -> None:
+        """The transaction or pipeline ended: give the connection back to the factory's handler
+        that leased it for one (a no-op otherwise)."""
+        release, self._lease_end = self._lease_end, None
+        if release is not None:
+            release(self)
+
+    def _abandon_lease(self) -> None:
+        """``multi()``/``watch()`` of a factory's handler failed or was cancelled: nobody will
+        end the transaction, so end it here (DISCARD, UNWATCH; their replies are dropped) and
+        give the connection back."""
+        in_multi, in_tx = self.inMulti, self.inTransaction
+        self.inMulti = self.inTransaction = False
+        self._tx_converts = []
+        if self.transport is not None and not self._lost:
+            if in_multi:
+                self._send(("DISCARD",), None, True).addErrback(lambda _: None)
+            if in_multi or in_tx:
+                self._send(("UNWATCH",), None, True).addErrback(lambda _: None)
+        self._end_lease()
 
     def pipeline(self) -> Deferred:
         """Buffer the following commands until ``execute_pipeline()``; fires with this protocol."""
@@ -345,10 +380,12 @@ class BaseRedisProtocol(LineReceiver, DeferredCommands):
         self.pipelining = False
         buffered, self._pipelined = self._pipelined, []
         if not buffered:
+            self._end_lease()
             return succeed([])
         transport: Any = self.transport
         if transport is not None and not self._lost:
             transport.write(b"".join(data for data, _ in buffered))
+        self._end_lease()
         return gatherResults([d for _, d in buffered], consumeErrors=True).addErrback(
             lambda f: f.value.subFailure if isinstance(f.value, FirstError) else f)
 
