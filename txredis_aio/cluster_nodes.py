@@ -246,7 +246,7 @@ class ClusterTopology:
             try:
                 shards = await self._fetch(addr)
             except (RedisError, OSError, asyncio.TimeoutError) as e:
-                errors.append(f"{addr}: {e or type(e).__name__}")
+                errors.append(f"{addr}: {str(e) or type(e).__name__}")
                 if isinstance(e, HandshakeError) and refused is None:
                     refused = e
                 continue

@@ -206,7 +206,7 @@ class ConnectionSlot:
                 return
             except Exception as e:
                 err = e if isinstance(e, ConnectError) else ConnectError(
-                    f"Redis error: could not connect: {e or type(e).__name__}"
+                    f"Redis error: could not connect: {str(e) or type(e).__name__}"
                 )
                 failures += 1
                 if not self._config.reconnect:

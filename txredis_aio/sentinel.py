@@ -139,13 +139,14 @@ class SentinelConnectionHandler(ConnectionHandler):
         self.sentinel._forget_switch(self.service_name)
         self._drop(lambda peer: True)
 
-    def _drop(self, unwanted: Callable[[Optional[Address]], bool]) -> None:
-        """Close live connections whose peer is ``unwanted`` and cut every backoff short."""
+    def _drop(self, unwanted: Callable[[Optional[Address]], bool], wake: bool = True) -> None:
+        """Close live connections whose peer is ``unwanted``; ``wake``: cut every backoff short."""
         for slot in self._pool._slots:
             proto = slot.protocol
             if proto is not None and not proto.closed and unwanted(_peer(proto)):
                 proto.close()
-            slot.wake()
+            if wake:
+                slot.wake()
 
     def _check_roles(self) -> None:
         """Ask ROLE on every idle shared connection; drop those whose node is no longer master."""
@@ -330,7 +331,12 @@ class Sentinel:
         async def resolve() -> Address:
             self._start_watchers()
             if is_master:
+                before = (cfg.host, cfg.port) if cfg.host is not None else None
                 addr = await self._resolve_master(name)
+                if before is not None and addr != before:
+                    # A new master found by asking (its +switch-master missed): every live
+                    # connection of the pool was made to the old one, maybe a replica now.
+                    holder[0]._drop(lambda peer: True, wake=False)
             else:
                 addr = await self._resolve_replica(holder[0])
             cfg.host, cfg.port = addr  # shown by repr(pool)

@@ -13,7 +13,7 @@ import pytest
 import txredis_aio as redis
 from tests.integration.sentinel_fixtures import SentinelSetup
 from txredis_aio.sentinel import Sentinel, parse_sentinel_state
-from txredis_aio.testing import free_port
+from txredis_aio.testing import RedisServer, free_port
 
 DATA_PW = "data-pw"
 SENTINEL_PW = "sentinel-pw"
@@ -446,3 +446,44 @@ async def test_planned_failover_moves_the_pool(fresh: SentinelSetup, capsys) -> 
         watcher.cancel()
         await m.disconnect()
         await sentinel.disconnect()
+
+
+async def test_master_changed_without_an_event_moves_the_whole_pool() -> None:
+    """The sentinels name another master and no +switch-master says so (the service was
+    re-pointed): the first reconnect that asks finds the new master and closes the pool's other
+    connections to the old one, so every connection ends up on the new master (txredisapi's
+    test_drop_all_when_master_changes)."""
+    setup = SentinelSetup(solo_services=["moved"]).start()
+    other = RedisServer().start()
+    try:
+        setup.wait_ready()
+        old = setup.solos[0]
+        sentinel = Sentinel(setup.sentinel_addresses)
+        m = sentinel.master_for("moved", poolsize=2, client_name="moving")
+        try:
+            assert await m.set("k", 1) == "OK"
+
+            async def both_up() -> bool:
+                return m._pool.connected == 2
+
+            await wait_for(both_up)
+            for i in range(len(setup.sentinels)):  # re-point the service: no +switch-master
+                setup.sentinel_call(i, "SENTINEL", "REMOVE", "moved")
+                setup.sentinel_call(i, "SENTINEL", "MONITOR", "moved", "127.0.0.1", str(other.port), "2")
+            clients = setup.data_call(old, "CLIENT", "LIST").splitlines()
+            ids = [line.split()[0].split("=")[1] for line in clients if " name=moving " in line]
+            assert len(ids) == 2
+            setup.data_call(old, "CLIENT", "KILL", "ID", ids[0])  # one connection reconnects and asks
+
+            async def all_moved() -> bool:
+                peers = {p.transport.get_extra_info("peername")[1] for p in m._pool.live_protocols()}
+                return m._pool.connected == 2 and peers == {other.port}
+
+            await wait_for(all_moved)
+            assert await m.set("k", 2) == "OK" and setup.data_call(other, "GET", "k") == "2"
+        finally:
+            await m.disconnect()
+            await sentinel.disconnect()
+    finally:
+        other.cleanup()
+        setup.cleanup()
