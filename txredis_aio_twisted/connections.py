@@ -14,6 +14,8 @@ from typing import Any, Optional
 from twisted.internet.defer import Deferred
 
 from txredis_aio import factories as core
+from txredis_aio._feed import tcp_config
+from txredis_aio._protocol import RedisProtocol
 from txredis_aio.client import ConnectionHandler as CoreConnectionHandler
 from txredis_aio.connection import ConnectionConfig
 from txredis_aio.pool import Pool, check_poolsize
@@ -54,12 +56,9 @@ def _tcp(lazy: bool, host: str, port: int, dbid: Optional[int], poolsize: int, r
          connectTimeout: Optional[float], replyTimeout: Optional[float], convertNumbers: bool,
          username: Optional[str], use_ssl: bool, client_name: Optional[str]) -> Any:
     _reactor.loop()
-    cfg = ConnectionConfig(
-        host=host, port=port, dbid=dbid, reconnect=reconnect, charset=charset,
-        password=password, username=username, tls=to_ssl_option(ssl_context_factory) or use_ssl,
-        connect_timeout=connectTimeout, reply_timeout=replyTimeout,
-        convert_numbers=convertNumbers, client_name=client_name,
-    )
+    cfg = tcp_config(host, port, dbid, reconnect, charset, password, to_ssl_option(ssl_context_factory),
+                     connectTimeout, replyTimeout, convertNumbers, username, use_ssl, client_name,
+                     RedisProtocol)
     h = ConnectionHandler(DeferredCoreHandler(_pool(cfg, poolsize)))
     return h if lazy else h._connecting()
 
@@ -217,12 +216,11 @@ def _sharded(lazy: bool, unix: bool, nodes: Any, dbid: Optional[int], poolsize: 
     else:
         addrs = sharding._parse_hosts(nodes)
         check_poolsize(poolsize)
-        tls = to_ssl_option(ssl_context_factory) or use_ssl
-        configs = [ConnectionConfig(
-            host=host[1:-1] if host.startswith("[") else host, port=port, dbid=dbid,
-            reconnect=reconnect, charset=charset, password=password, username=username, tls=tls,
-            connect_timeout=connectTimeout, reply_timeout=replyTimeout,
-            convert_numbers=convertNumbers, client_name=client_name,
+        tls = to_ssl_option(ssl_context_factory)
+        configs = [tcp_config(
+            host[1:-1] if host.startswith("[") else host, port, dbid, reconnect, charset, password,
+            tls, connectTimeout, replyTimeout, convertNumbers, username, use_ssl, client_name,
+            RedisProtocol,
         ) for host, port in addrs]
         h = ShardedConnectionHandler(sharding.ShardedConnectionHandler(
             [CoreConnectionHandler(_pool(c, poolsize)) for c in configs]))
