@@ -29,14 +29,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import Counter
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Sequence
 
 import pytest
 
 import txredis_aio as redis
 from tests.integration.sentinel_fixtures import SentinelSetup
-from tests.reliability.conftest import figure, wait_for
+from tests.reliability.conftest import (
+    CONNECT_TIMEOUT,
+    HANG_WATCH,
+    HUNG,
+    MARGIN,
+    REPLY_TIMEOUT,
+    check,
+    figure,
+    wait_for,
+)
 from txredis_aio._compat import timeout as _timeout
 from txredis_aio._crc16 import slot_of
 from txredis_aio.cluster_testing import RedisCluster
@@ -45,25 +53,6 @@ from txredis_aio.pool import Pool
 from txredis_aio.testing import RedisServer
 
 pytestmark = pytest.mark.timeout(120)
-
-#: Slack over a bound: scheduling, a loaded 2-core machine, the abort and wake-ups behind a timer.
-MARGIN = 1.0
-#: The timeouts the clients under test are configured with.
-CONNECT_TIMEOUT = 1.0
-REPLY_TIMEOUT = 1.0
-#: How much longer than bound + MARGIN we watch a call before calling it hung.
-HANG_WATCH = 1.0
-
-
-class Hung:
-    """Stands for the outcome of a call still pending when we stopped watching it."""
-
-    def __repr__(self) -> str:
-        return "<still pending>"
-
-
-HUNG = Hung()
-
 
 async def outcome(aw: Awaitable[Any], watch: float) -> tuple[float, Any]:
     """Await ``aw`` for at most ``watch`` seconds: (seconds taken, result or exception, or HUNG)."""
@@ -86,22 +75,6 @@ async def outcome(aw: Awaitable[Any], watch: float) -> tuple[float, Any]:
 async def outcomes(calls: Sequence[Callable[[], Awaitable[Any]]], watch: float) -> list[tuple[float, Any]]:
     """Start every call in the same loop step; each one's outcome, timed from its start."""
     return list(await asyncio.gather(*(outcome(c(), watch) for c in calls)))
-
-
-def check(name: str, results: Sequence[tuple[float, Any]], bound: float,
-          error: type[BaseException], fired: bool = True, **extra: Any) -> None:
-    """Every call ended with ``error`` within ``bound + MARGIN`` (and, with ``fired``, not before
-    most of ``bound`` passed: the deadline is what ended it). Print the figures."""
-    times = [t for t, _ in results]
-    kinds = Counter(type(r).__name__ for _, r in results)
-    figure(name, calls=len(results), bound_s=bound, min_s=round(min(times), 3),
-           max_s=round(max(times), 3), errors=dict(kinds), **extra)
-    for took, r in results:
-        assert r is not HUNG, f"{name}: still pending after {took:.3f} s (bound {bound} s)"
-        assert isinstance(r, error), f"{name}: expected {error.__name__}, got {r!r} after {took:.3f} s"
-        assert took <= bound + MARGIN, f"{name}: ended after {took:.3f} s, bound {bound} s: {r!r}"
-        if fired:
-            assert took >= 0.9 * bound, f"{name}: ended after {took:.3f} s, before its bound {bound} s: {r!r}"
 
 
 async def until_ok(call: Callable[[], Awaitable[Any]], timeout: float = 20.0) -> tuple[float, Any]:

@@ -16,20 +16,11 @@ import pytest
 import pytest_twisted
 from fake_redis import ConnectingReactor, FakeRedisServer
 from replication_app import ConstantProperty
-from tw_support import without_asyncio_loop
+from tw_support import fired, without_asyncio_loop
 from twisted.internet import defer, endpoints, reactor, task
 from twisted.internet.testing import StringTransport
 
 import txredis_aio_twisted as redis
-
-
-def _result(d: Any) -> Any:
-    out: list[Any] = []
-    d.addBoth(out.append)
-    assert out, "the Deferred has not fired"
-    if hasattr(out[0], "raiseException"):
-        out[0].raiseException()
-    return out[0]
 
 
 def _failure(d: Any) -> Any:
@@ -65,7 +56,7 @@ def test_await_in_ensure_deferred_without_asyncio_loop() -> None:
     assert not d.called
     p.dataReceived(b"+OK\r\n")
     p.dataReceived(b"$1\r\nv\r\n")
-    assert _result(d) == "v"
+    assert fired(d) == "v"
     assert t.value() == p._build_command("SET", "k", "v") + p._build_command("GET", "k")
 
 
@@ -88,7 +79,7 @@ def test_await_from_coroutine_and_inline_callbacks_without_asyncio_loop() -> Non
     d = caller()
     p.dataReceived(b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n")
     p.dataReceived(b"+PONG\r\n")
-    assert _result(d) == "PONG"
+    assert fired(d) == "PONG"
 
 
 @pytest_twisted.inlineCallbacks
@@ -117,7 +108,7 @@ def test_await_in_asyncio_task_on_asyncio_reactor() -> Any:
     p.dataReceived(b"$1\r\nx\r\n")  # the cancelled command's reply is read and dropped
     d = p.ping()
     p.dataReceived(b"+PONG\r\n")
-    assert _result(d) == "PONG"
+    assert fired(d) == "PONG"
 
 
 async def _await(d: Any) -> Any:
@@ -164,29 +155,29 @@ def test_factory_on_memory_reactor() -> None:
     factory = redis.RedisFactory("localhost:6379", None, 1)
     started = factory.deferred
     r, _, pump = _connect(factory, server)
-    handler = _result(started)
+    handler = fired(started)
     assert handler is factory.handler and factory.size == 1
     d = handler.set("k", "v")
     pump.flush()
-    assert _result(d) == "OK"
+    assert fired(d) == "OK"
     d = handler.get("k")
     pump.flush()
-    assert _result(d) == "v"
+    assert fired(d) == "v"
     for _ in range(2):
         d = handler.eval("return 1")
         pump.flush()
-        assert _result(d) == "return 1"
+        assert fired(d) == "return 1"
     server.scripts.clear()
     d = handler.eval("return 1")
     pump.flush()
-    assert _result(d) == "return 1"
+    assert fired(d) == "return 1"
     assert server.commands()[-4:] == [b"EVAL", b"EVALSHA", b"EVALSHA", b"EVAL"]
     d = handler.evalsha("0" * 40)
     pump.flush()
     assert _failure(d).check(redis.ScriptDoesNotExist)
     d = factory.disconnect()
     pump.flush()
-    assert _result(d) is None and factory.size == 0
+    assert fired(d) is None and factory.size == 0
     assert r.getDelayedCalls() == []
 
 
@@ -221,15 +212,15 @@ def test_subscriber_and_monitor_factories_on_memory_reactor() -> None:
 
     d1, d2 = subs.handler.subscribe(["a", "b"]), mons.handler.monitor()
     flush()
-    assert _result(d1) == ["subscribe", "a", 1] and _result(d2) == "OK"
+    assert fired(d1) == ["subscribe", "a", 1] and fired(d2) == "OK"
     d = pub.handler.publish("b", "hi")
     flush()
-    assert _result(d) == 1
+    assert fired(d) == 1
     assert subs.got == [(None, "b", "hi")]  # type: ignore[attr-defined]
     assert any('"PUBLISH" "b" "hi"' in line for line in mons.got)  # type: ignore[attr-defined]
     ds = [f.disconnect() for f in (subs, mons, pub)]
     flush()
-    assert [_result(x) for x in ds] == [None, None, None]
+    assert [fired(x) for x in ds] == [None, None, None]
 
 
 @without_asyncio_loop
@@ -334,7 +325,7 @@ def test_disconnect_cancels_pending_reconnection() -> None:
     (call,) = r.getDelayedCalls()
     assert call.getTime() - r.seconds() <= 5 * 1.5
     d = factory.disconnect()
-    assert _result(d) is None
+    assert fired(d) is None
     assert r.getDelayedCalls() == []
     r.advance(60)
     assert connector.attempts == 1
@@ -364,7 +355,7 @@ def test_constant_continue_trying_reconnects_after_failed_auth() -> None:
     pump.flush()
     assert factory.size == 1
     d = factory.getConnection(put_back=False)  # txredisapi ≤1.5's keyword
-    assert _result(d) is factory.pool[0]
+    assert fired(d) is factory.pool[0]
     d = factory.disconnect()
     pump.flush()
-    assert _result(d) is None and r.getDelayedCalls() == []
+    assert fired(d) is None and r.getDelayedCalls() == []

@@ -7,7 +7,6 @@ and the handler works again after SIGCONT. The asyncio side is tests/reliability
 from __future__ import annotations
 
 import time
-from collections import Counter
 from typing import Any, Callable, Iterator, Sequence
 
 import pytest
@@ -15,26 +14,10 @@ import pytest_twisted
 from twisted.internet import defer, reactor
 
 import txredis_aio_twisted as redis
-from tests.reliability.conftest import figure
+from tests.reliability.conftest import CONNECT_TIMEOUT, HANG_WATCH, HUNG, MARGIN, REPLY_TIMEOUT, check, figure
 from txredis_aio.testing import RedisServer
 
 pytestmark = pytest.mark.timeout(120)
-
-MARGIN = 1.0
-CONNECT_TIMEOUT = 1.0
-REPLY_TIMEOUT = 1.0
-HANG_WATCH = 1.0
-
-
-class Hung:
-    """Stands for the outcome of a Deferred still unfired when we stopped watching it."""
-
-    def __repr__(self) -> str:
-        return "<still pending>"
-
-
-HUNG = Hung()
-
 
 @defer.inlineCallbacks
 def outcome(make: Callable[[], Any], watch: float) -> Any:
@@ -61,18 +44,6 @@ def outcome(make: Callable[[], Any], watch: float) -> Any:
 def outcomes(makes: Sequence[Callable[[], Any]], watch: float) -> Any:
     """Every call started in the same reactor step; a Deferred of their outcomes, in order."""
     return defer.gatherResults([outcome(m, watch) for m in makes])
-
-
-def check(name: str, results: Sequence[tuple[float, Any]], bound: float, error: type[BaseException],
-          **extra: Any) -> None:
-    """Every Deferred failed with ``error`` after most of ``bound`` and within ``bound + MARGIN``."""
-    times = [t for t, _ in results]
-    figure(f"twisted: {name}", calls=len(results), bound_s=bound, min_s=round(min(times), 3),
-           max_s=round(max(times), 3), errors=dict(Counter(type(r).__name__ for _, r in results)), **extra)
-    for took, r in results:
-        assert r is not HUNG, f"{name}: still pending after {took:.3f} s (bound {bound} s)"
-        assert isinstance(r, error), f"{name}: expected {error.__name__}, got {r!r} after {took:.3f} s"
-        assert 0.9 * bound <= took <= bound + MARGIN, f"{name}: ended after {took:.3f} s, bound {bound} s"
 
 
 @defer.inlineCallbacks
@@ -107,7 +78,7 @@ def test_tw_lazy_connection_commands_end_at_connect_timeout(srv: RedisServer) ->
         with srv.stopped():
             lazy = redis.lazyConnection(srv.host, srv.port, connectTimeout=CONNECT_TIMEOUT)
             res = yield outcomes([lambda: lazy.get("k")] * 10, CONNECT_TIMEOUT + MARGIN + HANG_WATCH)
-        check("lazyConnection(connectTimeout=1).get()", res, CONNECT_TIMEOUT, redis.ConnectionError,
+        check("twisted: lazyConnection(connectTimeout=1).get()", res, CONNECT_TIMEOUT, redis.ConnectionError,
               message=str(res[0][1]))
         rc = yield redis.Connection(srv.host, srv.port, connectTimeout=CONNECT_TIMEOUT)
         assert (yield rc.ping()) == "PONG"
@@ -127,7 +98,7 @@ def test_tw_connection_deferred_ends_at_connect_timeout(srv: RedisServer) -> Any
     for _, r in res:
         if hasattr(r, "disconnect"):
             yield r.disconnect()
-    check("Connection(connectTimeout=1)", res, CONNECT_TIMEOUT, redis.ConnectError)
+    check("twisted: Connection(connectTimeout=1)", res, CONNECT_TIMEOUT, redis.ConnectError)
 
 
 @pytest_twisted.inlineCallbacks
@@ -139,7 +110,7 @@ def test_tw_pending_replies_end_at_reply_timeout(srv: RedisServer) -> Any:
         yield rc.set("k", "v")
         with srv.stopped():
             res = yield outcomes([lambda: rc.get("k")] * 50, REPLY_TIMEOUT + MARGIN + HANG_WATCH)
-        check("50 GETs pending, replyTimeout=1", res, REPLY_TIMEOUT, redis.TimeoutError,
+        check("twisted: 50 GETs pending, replyTimeout=1", res, REPLY_TIMEOUT, redis.TimeoutError,
               message=str(res[0][1]))
         recovery, value = yield until_ok(lambda: rc.get("k"))
         assert value == "v"
@@ -169,8 +140,9 @@ def test_tw_pipeline_and_commit_end_at_reply_timeout(srv: RedisServer) -> Any:
                                  watch)
             queued = yield queued
         for name, r in zip(["execute_pipeline()", "commit()", "multi() waiting for MULTI"], res):
-            check(f"frozen: {name}", [r], REPLY_TIMEOUT, redis.TimeoutError)
-        check("frozen: the pipelined / queued commands' Deferreds", queued, REPLY_TIMEOUT, redis.TimeoutError)
+            check(f"twisted: frozen: {name}", [r], REPLY_TIMEOUT, redis.TimeoutError)
+        check("twisted: frozen: the pipelined / queued commands' Deferreds", queued, REPLY_TIMEOUT,
+              redis.TimeoutError)
         for i, rc in enumerate(rcs):
             yield until_ok(lambda rc=rc: rc.ping())
             p = yield rc.pipeline()

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import pytest
 import pytest_twisted
 from fake_redis import ConnectingReactor, FakeRedisServer
-from tw_support import without_asyncio_loop
+from tw_support import fired, without_asyncio_loop
 from twisted.internet import defer, endpoints, reactor, task
 
 import txredis_aio_twisted as redis
@@ -37,14 +37,6 @@ def _factory(server: RedisServer, poolsize: int, **kwargs: Any) -> Any:
     handler = yield factory.deferred
     return factory, handler
 
-
-def _result(d: Any) -> Any:
-    out: list[Any] = []
-    d.addBoth(out.append)
-    assert out, "the Deferred has not fired"
-    if hasattr(out[0], "raiseException"):
-        out[0].raiseException()
-    return out[0]
 
 
 @pytest_twisted.inlineCallbacks
@@ -164,12 +156,12 @@ def test_failed_and_cancelled_multi_give_the_connection_back() -> None:
     rc = factory.handler
     d = rc.multi()
     flush()
-    assert _result(d.addErrback(lambda f: f.value)).args[0].startswith("ERR unknown command")
+    assert fired(d.addErrback(lambda f: f.value)).args[0].startswith("ERR unknown command")
     assert server.commands()[-3:] == [b"MULTI", b"DISCARD", b"UNWATCH"]
     assert factory._leased == set()
     d = rc.set("k", "v")
     flush()
-    assert _result(d) == "OK"
+    assert fired(d) == "OK"
 
     server.silent = True
     d = rc.multi("k")
@@ -178,7 +170,7 @@ def test_failed_and_cancelled_multi_give_the_connection_back() -> None:
     d.cancel()
     assert factory._leased == set()
     with pytest.raises(defer.CancelledError):
-        _result(d)
+        fired(d)
     flush()
     assert server.commands()[-4:] == [b"WATCH", b"MULTI", b"DISCARD", b"UNWATCH"]
     d = rc.get("k")
@@ -204,9 +196,9 @@ def test_wait_for_a_leased_connection_is_bounded_by_reply_timeout() -> None:
     assert not waiting.called and not leasing.called and not blocked.called
     r.advance(0.2)
     for d in (waiting, leasing):
-        err = _result(d.addErrback(lambda f: f.value))
+        err = fired(d.addErrback(lambda f: f.value))
         assert isinstance(err, redis.TimeoutError) and "leased" in str(err)
     assert server.commands() == [b"BLPOP"]
     with pytest.raises(defer.CancelledError):
-        _result(cancelled)
+        fired(cancelled)
     assert factory.getConnection().called is False  # nothing free for it either

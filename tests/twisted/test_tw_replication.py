@@ -16,19 +16,10 @@ from typing import Any
 import pytest_twisted
 from fake_redis import ConnectingReactor, FakeRedisServer
 from replication_app import App, SubscriberFactory, lazy_connection, scenario
-from tw_support import ROOT, without_asyncio_loop
+from tw_support import ROOT, fired, without_asyncio_loop
 from twisted.internet import defer, reactor
 
 from txredis_aio.testing import RedisServer
-
-
-def _fired(d: Any) -> Any:
-    out: list[Any] = []
-    d.addBoth(out.append)
-    assert out, "the Deferred has not fired"
-    if hasattr(out[0], "raiseException"):
-        out[0].raiseException()
-    return out[0]
 
 
 @without_asyncio_loop
@@ -54,11 +45,11 @@ def test_replication_on_memory_reactor() -> None:
     published = out.publish("replication", "one")  # lazy: waits for the connection
     sub_pump = clock.complete(sub_connector, server)
     sub_pump.flush()
-    assert _fired(started) is sub.handler
+    assert fired(started) is sub.handler
     assert app.subscribed and server.commands() == [b"SUBSCRIBE"]
     out_pump = clock.complete(out_connector, server)
     out_pump.flush()
-    assert _fired(published) == 1
+    assert fired(published) == 1
     sub_pump.flush()
     assert app.received == [(None, "replication", "one")]
 
@@ -80,14 +71,14 @@ def test_replication_on_memory_reactor() -> None:
     published = out.publish("replication", "two")
     out_pump.flush()
     sub_pump.flush()
-    assert _fired(published) == 1
+    assert fired(published) == 1
     assert app.received[-1] == (None, "replication", "two")
 
     sub.pinger.stop()
     done = [sub.disconnect(), out.disconnect()]
     sub_pump.flush()
     out_pump.flush()
-    assert [_fired(d) for d in done] == [None, None]
+    assert [fired(d) for d in done] == [None, None]
     assert clock.getDelayedCalls() == []
     assert server.connections == []
 

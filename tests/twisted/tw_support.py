@@ -12,7 +12,7 @@ import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 ROOT = Path(__file__).resolve().parents[2]
 README_DIR = Path(__file__).resolve().parent / "readme"
@@ -91,3 +91,13 @@ def without_asyncio_loop(test: Callable[[], None]) -> Callable[[], None]:
             test()
 
     return run
+
+
+def fired(d: Any) -> Any:
+    """The result of a Deferred that has already fired (its failure raised); asserts it fired."""
+    out: list[Any] = []
+    d.addBoth(out.append)
+    assert out, "the Deferred has not fired"
+    if hasattr(out[0], "raiseException"):
+        out[0].raiseException()
+    return out[0]
