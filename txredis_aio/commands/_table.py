@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, Optional
 
-from ._table_data import COMMANDS
+from ._table_data import COMMANDS, COMMANDS_OF
 
 __all__ = [
     "CommandInfo", "blocking_seconds", "command_info", "command_name", "is_blocking", "is_readonly",
-    "key_indexes", "keys_of",
+    "key_indexes", "keys_of", "servers_of",
 ]
 
 
@@ -31,6 +31,7 @@ _INFO: dict[str, CommandInfo] = {
     name: CommandInfo(name, arity, frozenset(flags), frozenset(acl), specs)
     for name, (arity, flags, acl, specs) in COMMANDS.items()
 }
+_SERVERS_OF = {name: servers for servers, names in COMMANDS_OF.items() for name in names}
 _CONTAINERS = frozenset(name.split("|", 1)[0] for name in _INFO if "|" in name)
 # Commands that hold their connection until a condition or timeout although COMMAND INFO does
 # not flag them ``blocking`` (WAIT, WAITAOF): pools must lease a connection for them too.
@@ -39,6 +40,12 @@ _ALSO_BLOCKING = frozenset({"wait", "waitaof"})
 
 def _text(x: Any) -> str:
     return x.decode("utf-8", "replace") if isinstance(x, (bytes, bytearray)) else str(x)
+
+
+def servers_of(name: str) -> tuple[str, ...]:
+    """Which of the dumped servers (``redis8``, ``valkey8``, ``redis7``) have command ``name``
+    (lower case, ``container|sub``); () for one none of them has."""
+    return _SERVERS_OF.get(name, ())
 
 
 def command_name(args: tuple) -> str:
