@@ -257,7 +257,7 @@ class Pool:
                 return None
         proto = self.pick()
         if proto is None or not (proto.write_blocked or len(proto._pending) >= proto.max_inflight):
-            return proto
+            return proto  # (proto.full(), inlined: this is every command's path)
         for p in self._shared:
             if not p.full():
                 return p

@@ -59,7 +59,7 @@ class DeferredCoreHandler(_CoreHandler):
             special = args[0] in _SPECIAL
         except (TypeError, IndexError):
             special = True
-        if not special:
+        if not special and not self._pool.forked:  # after fork(): the core's path moves the pool
             proto = self._pool.pick_free()
             if proto is not None:
                 return proto.execute(args, convert, True, ReplyDeferred())

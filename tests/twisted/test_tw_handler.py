@@ -169,3 +169,31 @@ def test_sentinel_discovery_replaced_on_the_shim_is_used() -> Any:
         assert role[0] == "master"
         yield conn.disconnect()
         yield sentinel.disconnect()
+
+
+@pytest_twisted.inlineCallbacks
+def test_forked_child_never_writes_on_the_parents_connection(tw_server: RedisServer) -> Any:
+    """In a child after os.fork() (no reactor or loop running there), a command of the parent's
+    handler fails with RedisError naming fork(); the parent's replies on the shared connection
+    stay its own."""
+    import os
+
+    rc = yield redis.Connection(tw_server.host, tw_server.port)
+    yield rc.set("fork:tw", "parent")
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            out: list[Any] = []
+            rc.get("fork:tw").addBoth(out.append)
+            code = 0 if out and "os.fork()" in out[0].getErrorMessage() else 2
+        finally:
+            os._exit(code)
+    replies = []
+    for i in range(100):
+        yield rc.set(f"fork:tw{i}", i)
+        replies.append((yield rc.get(f"fork:tw{i}")))
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert replies == list(range(100))
+    yield rc.disconnect()
