@@ -408,8 +408,7 @@ class Feed:
             self.peak_queued = n
         if nbytes > self.peak_queued_bytes:
             self.peak_queued_bytes = nbytes
-        if (n >= self.max_queue or nbytes >= self.max_queue_bytes) and not self._paused \
-                and self._proto is not None:
+        if not self._paused and self._proto is not None and self._full():
             self._pause(self._proto)
         if self._waiters:
             self._wake()

@@ -28,6 +28,7 @@ from functools import partial
 from typing import Any, Callable, Iterable, Optional
 
 from ._crc16 import slot_of
+from ._feed import MAX_QUEUE_BYTES
 from ._resp import make_encoder
 from .client import Connecting, ConnectionHandler, HandlerStubs
 from .cluster_batch import ClusterPipeline, ClusterTransaction
@@ -296,7 +297,7 @@ class ClusterHandler(HandlerStubs, ClusterMultiKeyCommands, ClusterTopology, Com
         return self.node(addr)
 
     def sharded_subscriber(
-        self, max_queue: int = 10000, check_interval: float = 1.0, max_queue_bytes: int = 16 << 20,
+        self, max_queue: int = 10000, check_interval: float = 1.0, max_queue_bytes: int = MAX_QUEUE_BYTES,
     ) -> ClusterShardSubscriber:
         """Sharded pub/sub (SSUBSCRIBE) that follows slot ownership; ``async for`` the messages.
 
